@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Ferry.Cli.Infrastructure;
+
+namespace Ferry.Cli.Commands.Bench;
+
+/// <summary><c>ferry bench</c>: load generators that print rates and latency percentiles.</summary>
+internal static class BenchCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var command = new Command("bench", "Measure a Ferry server: throughput and latency under load (every bench takes --json)");
+        command.Add(BenchEchoCommand.Create(cli));
+        return command;
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Text;
+using Ferry.Cli.Infrastructure;
+using Ferry.Client;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry echo</c>: send a message, print the server's reply.</summary>
+internal static class EchoCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var connect = new ClientFactory();
+        var message = new Argument<string[]>("MESSAGE")
+        {
+            Description = "Words to send (joined by spaces). Without any, standard input is sent as one binary-safe message; on a terminal, each line you type is echoed",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var upper = new Option<bool>("--upper", "-u") { Description = "Ask the server to upper-case the reply (ASCII letters only)" };
+        var command = new Command("echo", "Send a message to a Ferry server and print its echo");
+        connect.AddTo(command);
+        command.Add(message);
+        command.Add(upper);
+        command.SetAction(async (result, ct) =>
+        {
+            var words = result.GetValue(message) ?? [];
+            bool up = result.GetValue(upper);
+            await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
+            if (words.Length > 0)
+            {
+                var reply = await client.EchoAsync(Encoding.UTF8.GetBytes(string.Join(' ', words)), up, ct).ConfigureAwait(false);
+                await cli.StdOut.WriteAsync(reply, ct).ConfigureAwait(false);
+                await cli.StdOut.WriteAsync("\n"u8.ToArray(), ct).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+            if (cli.StdInIsTerminal)
+            {
+                return await InteractiveAsync(cli, client, up, ct).ConfigureAwait(false);
+            }
+            using var buffer = new MemoryStream();
+            await cli.StdIn.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            var echoed = await client.EchoAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), up, ct).ConfigureAwait(false);
+            await cli.StdOut.WriteAsync(echoed, ct).ConfigureAwait(false);
+            await cli.StdOut.FlushAsync(ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<int> InteractiveAsync(CliContext cli, FerryClient client, bool upper, CancellationToken ct)
+    {
+        cli.Error.WriteLine($"Connected to {client.Options.Target}. Type a line to echo it; Ctrl+D to quit.");
+        using var reader = new StreamReader(cli.StdIn, Encoding.UTF8);
+        while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+        {
+            if (line.Length == 0) continue;
+            var reply = await client.EchoAsync(Encoding.UTF8.GetBytes(line), upper, ct).ConfigureAwait(false);
+            cli.Out.WriteLine(Encoding.UTF8.GetString(reply));
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Ferry.Cli.Infrastructure;
+using Ferry.Hosting;
+using Ferry.Server;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry serve</c>: run the server until Ctrl+C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var listen = new Option<string[]>("--listen", "-l")
+        {
+            Description = "Address to listen on, HOST:PORT (repeatable). Default 127.0.0.1:7070; port 0 picks a free one",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var unix = new Option<string[]>("--unix") { Description = "Also listen on a Unix domain socket at PATH (repeatable)" };
+        var data = new Option<string?>("--data") { Description = "State folder (keys, certificate, users, files). Default $FERRY_HOME or ~/.ferry" };
+        var plaintext = CommonOptions.Plaintext();
+        plaintext.Description = "Serve without TLS (for loopback demos and benchmarks)";
+        var tcpEcho = new Option<string?>("--tcp-echo") { Description = "Also run a raw TCP echo on PORT or HOST:PORT (for nc)" };
+        var udpEcho = new Option<string?>("--udp-echo") { Description = "Also run a raw UDP echo on PORT or HOST:PORT (for nc -u)" };
+        var udpMax = new Option<int>("--udp-max-datagram")
+        {
+            Description = "Largest datagram the UDP echo answers; bigger ones get an error reply",
+            DefaultValueFactory = _ => 65507,
+        };
+        var shutdown = new Option<double>("--shutdown-timeout")
+        {
+            Description = "Seconds graceful shutdown waits for running requests before closing connections",
+            DefaultValueFactory = _ => 10,
+        };
+
+        var command = new Command("serve", "Run a Ferry server (127.0.0.1:7070 by default; state in ~/.ferry)")
+        {
+            listen, unix, data, plaintext, tcpEcho, udpEcho, udpMax, shutdown,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var options = new FerryHostOptions();
+            var server = options.Server;
+            server.Plaintext = result.GetValue(plaintext);
+            server.ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdown));
+            server.DataDirectory = Path.GetFullPath(result.GetValue(data) ?? FerryPaths.DefaultHome());
+            var listens = result.GetValue(listen) ?? [];
+            foreach (var text in listens.Length == 0 ? ["127.0.0.1:7070"] : listens)
+            {
+                server.Endpoints.Add(EndPointParser.Parse(text, IPAddress.Loopback, "--listen"));
+            }
+            foreach (var path in result.GetValue(unix) ?? []) server.Endpoints.Add(new UnixDomainSocketEndPoint(Path.GetFullPath(path)));
+            var defaultAddress = server.Endpoints.OfType<IPEndPoint>().FirstOrDefault()?.Address ?? IPAddress.Loopback;
+            if (result.GetValue(tcpEcho) is { } tcp) options.TcpEcho = EndPointParser.Parse(tcp, defaultAddress, "--tcp-echo");
+            if (result.GetValue(udpEcho) is { } udp) options.UdpEcho = EndPointParser.Parse(udp, defaultAddress, "--udp-echo");
+            options.UdpEchoMaxDatagram = result.GetValue(udpMax);
+            if (options.UdpEchoMaxDatagram is < 1 or > 65507) throw new CliUsageException("--udp-max-datagram must be 1-65507");
+
+            FerryPaths.EnsureDirectory(server.DataDirectory);
+            bool verbose = result.GetValue(CommonOptions.Verbose);
+            return await RunAsync(cli, options, verbose, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(CliContext cli, FerryHostOptions options, bool verbose, CancellationToken ct)
+    {
+        await using var server = FerryHost.Build(options, logging => logging
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            })
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning)
+            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information));
+        await server.StartAsync(ct).ConfigureAwait(false);
+
+        var mode = options.Server.Plaintext ? "plaintext" : "TLS";
+        cli.Out.WriteLine($"ferry serve: listening on {string.Join(", ", server.Endpoints.Select(Describe))} ({mode})");
+        cli.Out.WriteLine($"  state folder: {options.Server.DataDirectory}");
+        if (server.ExtraEndPoint("tcp-echo") is { } tcpEcho) cli.Out.WriteLine($"  raw TCP echo: {Describe(tcpEcho)}");
+        if (server.Services.GetService(typeof(Datagrams.UdpEchoListener)) is Datagrams.UdpEchoListener udp)
+        {
+            cli.Out.WriteLine($"  raw UDP echo: {udp.LocalEndPoint}");
+        }
+        cli.Out.WriteLine("Press Ctrl+C to stop.");
+        cli.Out.Flush();
+
+        try
+        {
+            await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C through the command line's token: fall through to the graceful stop.
+        }
+        cli.Error.WriteLine("ferry serve: stopping (finishing running requests)...");
+        await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        cli.Error.WriteLine("ferry serve: stopped");
+        return ExitCodes.Ok;
+    }
+
+    private static string Describe(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint ? "unix:" + endPoint : endPoint.ToString()!;
+}

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Ferry.Cli.Commands;
+using Ferry.Cli.Commands.Bench;
+using Ferry.Cli.Infrastructure;
+
+namespace Ferry.Cli;
+
+public static class Program
+{
+    public static Task<int> Main(string[] args) => RunAsync(args, CliContext.FromProcess());
+
+    internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken = default)
+    {
+        var root = BuildRoot(cli);
+        var parsed = root.Parse(args);
+        var config = new InvocationConfiguration
+        {
+            Output = cli.Out,
+            Error = cli.Error,
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return await parsed.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            return CliErrorHandler.Handle(ex, cli, parsed.GetValue(CommonOptions.Verbose));
+        }
+    }
+
+    internal static Command BuildRoot(CliContext cli)
+    {
+        // A plain command named "ferry" rather than RootCommand, whose name would be the assembly's.
+        var root = new Command("ferry",
+            "Ferry: run commands, move files, chat and keep time between machines, over one framed protocol.\n" +
+            "Start a server with 'ferry serve', then talk to it: 'ferry echo localhost hi'.\n\n" + ExitCodes.Table);
+        root.Add(new System.CommandLine.Help.HelpOption());
+        root.Add(new VersionOption());
+        root.Add(CommonOptions.Verbose);
+        root.Add(ServeCommand.Create(cli));
+        root.Add(EchoCommand.Create(cli));
+        root.Add(BenchCommand.Create(cli));
+        return root;
+    }
+}

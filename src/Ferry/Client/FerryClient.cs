@@ -1,0 +1,196 @@
+using System.Net.Sockets;
+using System.Text.Json.Serialization.Metadata;
+using Ferry.Connections;
+using Ferry.Protocol;
+
+namespace Ferry.Client;
+
+/// <summary>
+/// A connection to a Ferry server: connects, says hello (and authenticates), then carries any number of
+/// concurrent requests, each matched to its responses by id. Feature APIs are extension methods
+/// (<c>EchoAsync</c>, ...). Disposing closes the connection and fails whatever is still pending.
+/// </summary>
+public sealed class FerryClient : IFrameHandler, IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly PendingRequests _pending = new();
+    private Task _readLoop = Task.CompletedTask;
+    private long _nextId;
+    private string? _serverError;
+
+    private FerryClient(FerryClientOptions options, Socket socket, Stream stream)
+    {
+        Options = options;
+        _socket = socket;
+        _stream = stream;
+        Connection = new FrameConnection(ClientTransport.CreatePipe(stream), () => _stream.Dispose());
+    }
+
+    public FerryClientOptions Options { get; }
+
+    /// <summary>The framed connection, for feature clients that send their own frames.</summary>
+    public FrameConnection Connection { get; }
+
+    /// <summary>What the server said in hello.</summary>
+    public HelloResponse ServerHello { get; private set; } = new();
+
+    /// <summary>Completes when the connection closes.</summary>
+    public Task Completion => _readLoop;
+
+    /// <summary>Connects to <paramref name="options"/>'s target and completes the handshake.</summary>
+    public static async Task<FerryClient> ConnectAsync(FerryClientOptions options, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        Socket socket;
+        Stream stream;
+        try
+        {
+            (socket, stream) = await ClientTransport.ConnectAsync(options.Target, timeout.Token).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw new FerryConnectException(options.Target, Describe(ex, options.Target), ex);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new FerryConnectException(options.Target, $"could not connect to {options.Target} within {options.ConnectTimeout.TotalSeconds:0.#} s");
+        }
+        var client = new FerryClient(options, socket, stream);
+        try
+        {
+            client._readLoop = client.RunReadLoopAsync();
+            var hello = await client.RequestAsync(MessageTypes.Hello,
+                new HelloRequest { Client = options.ClientName }, ProtocolJsonContext.Default.HelloRequest,
+                ProtocolJsonContext.Default.HelloResponse, timeout.Token).ConfigureAwait(false);
+            client.ServerHello = hello.Payload!;
+            if (client.ServerHello.Auth.Length > 0)
+            {
+                throw new FerryException(ProtocolError.AuthFailed,
+                    $"{options.Target} requires authentication ({string.Join(", ", client.ServerHello.Auth)}), which this client does not support");
+            }
+            return client;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw new FerryConnectException(options.Target, $"{options.Target} accepted the connection but did not finish the handshake within {options.ConnectTimeout.TotalSeconds:0.#} s (is it a Ferry server? does it expect TLS?)");
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A fresh request id.</summary>
+    public long NextId() => Interlocked.Increment(ref _nextId);
+
+    /// <summary>
+    /// Routes every frame for <paramref name="id"/> to <paramref name="sink"/> until <see cref="Unregister"/>.
+    /// Throws if the connection has already failed.
+    /// </summary>
+    public void Register(long id, IResponseSink sink) => _pending.Add(id, sink);
+
+    public void Unregister(long id) => _pending.Remove(id);
+
+    /// <summary>Sends one request and waits for its single response frame.</summary>
+    public Task<Response<TResponse>> RequestAsync<TRequest, TResponse>(string type, TRequest request, JsonTypeInfo<TRequest> requestInfo,
+        JsonTypeInfo<TResponse>? responseInfo, CancellationToken cancellationToken = default) =>
+        RequestAsync(type, request, requestInfo, responseInfo, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    /// <summary>Sends one request with a body and waits for its single response frame.</summary>
+    public async Task<Response<TResponse>> RequestAsync<TRequest, TResponse>(string type, TRequest? request, JsonTypeInfo<TRequest>? requestInfo,
+        JsonTypeInfo<TResponse>? responseInfo, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        long id = NextId();
+        var sink = new ResponseSink<TResponse>(responseInfo, maxBody: int.MaxValue);
+        Register(id, sink);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (Options.RequestTimeout != Timeout.InfiniteTimeSpan) deadline.CancelAfter(Options.RequestTimeout);
+        try
+        {
+            await Connection.SendAsync(type, id, request, requestInfo, body, deadline.Token).ConfigureAwait(false);
+            return await sink.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            await TrySendCancelAsync(id).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested) throw;
+            throw new FerryException(ProtocolError.Timeout, $"'{type}' got no answer within {Options.RequestTimeout.TotalSeconds:0.#} s");
+        }
+        finally
+        {
+            Unregister(id);
+        }
+    }
+
+    /// <summary>Asks the server to stop request <paramref name="id"/>; best effort.</summary>
+    public async ValueTask TrySendCancelAsync(long id)
+    {
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await Connection.SendAsync(MessageTypes.Cancel, id, quick.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The connection is going away anyway.
+        }
+    }
+
+    async ValueTask IFrameHandler.OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
+    {
+        if (_pending.TryGet(header.Id, out var sink))
+        {
+            await sink!.OnFrameAsync(header, body, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (header.Id == 0 && ReferenceEquals(header.Type, MessageTypes.Error))
+        {
+            // A connection-level error, sent just before the server closes: keep it for the failure message.
+            _serverError = ErrorFrames.ToException(header).Message;
+        }
+        // Otherwise a late answer to a request we gave up on; the loop skips its body.
+    }
+
+    private async Task RunReadLoopAsync()
+    {
+        Exception failure;
+        try
+        {
+            var reason = await Connection.RunAsync(this, CancellationToken.None).ConfigureAwait(false);
+            failure = new ConnectionClosedException(_serverError is null
+                ? $"the server closed the connection ({reason})"
+                : $"the server closed the connection: {_serverError}", reason);
+        }
+        catch (FerryException ex)
+        {
+            failure = ex;
+        }
+        catch (Exception ex)
+        {
+            failure = new ConnectionClosedException($"the connection failed: {ex.Message}", CloseReason.Error, ex);
+        }
+        _pending.FailAll(failure);
+    }
+
+    private static string Describe(SocketException ex, FerryTarget target) => ex.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => $"nothing is listening on {target}; start a server there with 'ferry serve'",
+        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => $"cannot resolve host '{target.Host}'",
+        SocketError.TimedOut => $"connecting to {target} timed out",
+        SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported => $"cannot reach {target}: {ex.Message}",
+        _ => $"cannot connect to {target}: {ex.Message}",
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        Connection.Abort(CloseReason.LocalClosed);
+        await _readLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Connection.DisposeAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+    }
+}

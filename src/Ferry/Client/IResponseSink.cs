@@ -1,0 +1,16 @@
+using Ferry.Connections;
+using Ferry.Protocol;
+
+namespace Ferry.Client;
+
+/// <summary>
+/// Receives the frames the server sends for one request id. The body must be consumed before the returned
+/// task completes; a slow sink slows the connection, which is the back-pressure.
+/// </summary>
+public interface IResponseSink
+{
+    ValueTask OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken);
+
+    /// <summary>The connection failed or closed before the request finished.</summary>
+    void Fail(Exception exception);
+}

@@ -1,0 +1,338 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text.Json.Serialization.Metadata;
+using Ferry.Protocol;
+
+namespace Ferry.Connections;
+
+/// <summary>
+/// One framed connection over a duplex pipe, used by both server and client: exactly one read loop
+/// (<see cref="RunAsync"/>), whole frames written under one lock, and a single close reason.
+/// It knows frames, not what they mean.
+/// </summary>
+public sealed partial class FrameConnection : IAsyncDisposable
+{
+    /// <summary>Bodies are flushed in chunks of this size so a large body never sits whole in the pipe.</summary>
+    internal const int FlushChunkBytes = 64 * 1024;
+
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly Action _abortTransport;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly FrameHeaderWriter _headerWriter = new();
+    private readonly FrameBodyReader _body;
+    private readonly FrameBodyWriter _bodyWriter;
+    private readonly CancellationTokenSource _closed = new();
+    private int _closeReason; // CloseReason; first one wins
+    private bool _failed;
+    private long _bytesIn, _bytesOut;
+
+    /// <param name="transport">The byte pipes (socket, TLS stream, or in-memory).</param>
+    /// <param name="abortTransport">Tears the transport down at once (socket close / Kestrel abort).</param>
+    public FrameConnection(IDuplexPipe transport, Action abortTransport)
+    {
+        _input = transport.Input;
+        _output = transport.Output;
+        _abortTransport = abortTransport;
+        _body = new FrameBodyReader(_input);
+        _bodyWriter = new FrameBodyWriter(this);
+    }
+
+    /// <summary>The largest header accepted; lowered before authentication.</summary>
+    public int MaxHeaderBytes { get; set; } = FrameCodec.DefaultMaxHeaderBytes;
+
+    /// <summary>Whether bodies are accepted at all (false before authentication).</summary>
+    public bool AllowBodies { get; set; } = true;
+
+    /// <summary>Why the connection closed, or <see cref="Connections.CloseReason.None"/> while open.</summary>
+    public CloseReason CloseReason => (CloseReason)Volatile.Read(ref _closeReason);
+
+    /// <summary>A human-readable detail for the close reason, when there is one.</summary>
+    public string? CloseMessage { get; private set; }
+
+    /// <summary>Cancelled when the connection closes, for any reason.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>Header and body bytes received so far.</summary>
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
+    /// <summary>Header and body bytes written so far.</summary>
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+    /// <summary>
+    /// Runs the read loop until the peer closes, the framing breaks, or the token fires, handing each
+    /// frame to <paramref name="handler"/>. A framing error is answered with a final error frame.
+    /// </summary>
+    public async Task<CloseReason> RunAsync(IFrameHandler handler, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                _body.Track(result);
+                if (result.IsCanceled) return Close(CloseReason.LocalClosed);
+                var buffer = result.Buffer;
+                bool completed = result.IsCompleted;
+                while (true)
+                {
+                    var reader = new SequenceReader<byte>(buffer);
+                    if (!FrameCodec.TryReadHeader(ref reader, MaxHeaderBytes, out var header)) break;
+                    if (header.Size > 0 && !AllowBodies)
+                    {
+                        throw new ProtocolException(ProtocolError.Unauthenticated,
+                            $"unauthenticated: no frame may carry a body before authentication ('{header.Type}' had {header.Size} bytes)");
+                    }
+                    Interlocked.Add(ref _bytesIn, reader.Consumed + header.Size);
+                    _body.Begin(buffer.Slice(reader.Position), completed, header.Size);
+                    await handler.OnFrameAsync(header, _body, cancellationToken).ConfigureAwait(false);
+                    if (_failed)
+                    {
+                        await LingerAsync().ConfigureAwait(false);
+                        return CloseReason;
+                    }
+                    if (_body.Remaining > 0) await _body.SkipAsync(cancellationToken).ConfigureAwait(false);
+                    buffer = _body.Buffer;
+                    completed = _body.Completed;
+                }
+                if (completed)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        throw new ProtocolException(ProtocolError.TruncatedFrame,
+                            $"the stream ended inside a frame ({buffer.Length} byte(s) of it arrived)");
+                    }
+                    return Close(CloseReason.PeerClosed);
+                }
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                _body.Untrack();
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            Close(CloseReason.ProtocolError, ex.Message);
+            await TrySendFinalErrorAsync(ex.Error, ex.Message).ConfigureAwait(false);
+            await LingerAsync().ConfigureAwait(false);
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Close(CloseReason.LocalClosed);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            return Close(CloseReason.PeerClosed, ex.Message);
+        }
+        finally
+        {
+            _closed.Cancel();
+        }
+    }
+
+    /// <summary>Sends a frame with no body.</summary>
+    public ValueTask SendAsync(string type, long id, CancellationToken cancellationToken = default) =>
+        SendAsync<object>(type, id, null, null, ReadOnlySequence<byte>.Empty, cancellationToken);
+
+    /// <summary>Sends a frame whose header carries <paramref name="payload"/>'s fields, with no body.</summary>
+    public ValueTask SendAsync<T>(string type, long id, T payload, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default) =>
+        SendAsync(type, id, payload, typeInfo, ReadOnlySequence<byte>.Empty, cancellationToken);
+
+    /// <summary>Sends a frame with an in-memory body.</summary>
+    public ValueTask SendAsync<T>(string type, long id, T? payload, JsonTypeInfo<T>? typeInfo, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendAsync(type, id, payload, typeInfo, new ReadOnlySequence<byte>(body), cancellationToken);
+
+    /// <summary>Sends one whole frame. Concurrent senders queue; a frame never interleaves with another.</summary>
+    public async ValueTask SendAsync<T>(string type, long id, T? payload, JsonTypeInfo<T>? typeInfo, ReadOnlySequence<byte> body, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfClosed();
+            _headerWriter.Write(_output, type, id, body.Length, payload, typeInfo);
+            long written = _output.UnflushedBytes;
+            if (body.Length <= FlushChunkBytes)
+            {
+                foreach (var segment in body) _output.Write(segment.Span);
+                written = _output.UnflushedBytes;
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var segment in body)
+                {
+                    for (int offset = 0; offset < segment.Length; offset += FlushChunkBytes)
+                    {
+                        var part = segment.Slice(offset, Math.Min(FlushChunkBytes, segment.Length - offset));
+                        _output.Write(part.Span);
+                        await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                written += body.Length;
+            }
+            Interlocked.Add(ref _bytesOut, written);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            throw Closing(ex);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends an <c>error</c> frame answering request <paramref name="id"/>.</summary>
+    public ValueTask SendErrorAsync(long id, ProtocolError error, string message, CancellationToken cancellationToken = default) =>
+        SendAsync(MessageTypes.Error, id, new ErrorMessage { Code = ProtocolErrorCodes.ToWire(error), Message = message },
+            ProtocolJsonContext.Default.ErrorMessage, cancellationToken);
+
+    /// <summary>
+    /// Starts a frame whose body of exactly <paramref name="size"/> bytes is written afterwards through the
+    /// returned writer. The connection's write lock is held until the writer is completed or disposed.
+    /// </summary>
+    public async ValueTask<FrameBodyWriter> BeginFrameAsync<T>(string type, long id, long size, T? payload, JsonTypeInfo<T>? typeInfo, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfClosed();
+            _headerWriter.Write(_output, type, id, size, payload, typeInfo);
+            Interlocked.Add(ref _bytesOut, _output.UnflushedBytes);
+            _bodyWriter.Begin(size);
+            return _bodyWriter;
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Closes at once, for <paramref name="reason"/>: pending reads and writes fail.</summary>
+    public void Abort(CloseReason reason, string? message = null)
+    {
+        Close(reason, message);
+        _abortTransport();
+        _closed.Cancel();
+    }
+
+    /// <summary>Stops the read loop gracefully (it returns <see cref="Connections.CloseReason.LocalClosed"/>).</summary>
+    public void CancelPendingRead() => _input.CancelPendingRead();
+
+    /// <summary>
+    /// Refuses the peer from inside a frame handler: sends a final error frame, half-closes, and makes the read loop
+    /// end once the handler returns. For protocol or authentication failures found above the framing layer.
+    /// </summary>
+    public async ValueTask FailAsync(CloseReason reason, ProtocolError error, string message)
+    {
+        Close(reason, message);
+        _failed = true;
+        await TrySendFinalErrorAsync(error, message).ConfigureAwait(false);
+    }
+
+    // Closing a socket with unread input makes the kernel send RST, which can destroy the final error frame
+    // before the peer reads it. So: send FIN after the error, then read and discard briefly until the peer closes.
+    private async ValueTask LingerAsync()
+    {
+        try
+        {
+            await _output.CompleteAsync().ConfigureAwait(false);
+            _body.ReleaseOutstanding(_input);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            long discarded = 0;
+            while (discarded < 1024 * 1024)
+            {
+                var result = await _input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                discarded += result.Buffer.Length;
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || IsTransportFailure(ex))
+        {
+            // The peer did not close in time, or is already gone; the socket closes now either way.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Close(CloseReason.LocalClosed);
+        _closed.Cancel();
+        await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        try
+        {
+            await _output.CompleteAsync().ConfigureAwait(false);
+            await _input.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            // The peer is already gone; nothing left to flush.
+        }
+    }
+
+    internal async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
+    {
+        var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (flush.IsCompleted || flush.IsCanceled) throw Closing(null);
+    }
+
+    internal void ReleaseWriter() => _writeLock.Release();
+
+    internal PipeWriter Output => _output;
+
+    internal void AddBytesOut(long count) => Interlocked.Add(ref _bytesOut, count);
+
+    private CloseReason Close(CloseReason reason, string? message = null)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, (int)reason, (int)CloseReason.None) == (int)CloseReason.None)
+        {
+            CloseMessage = message;
+        }
+        return CloseReason;
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed.IsCancellationRequested && CloseReason != CloseReason.None)
+        {
+            throw new ConnectionClosedException($"the connection is closed ({CloseMessage ?? CloseReason.ToString()})", CloseReason);
+        }
+    }
+
+    private ConnectionClosedException Closing(Exception? inner)
+    {
+        Close(CloseReason.PeerClosed, inner?.Message);
+        return new ConnectionClosedException("the connection closed while sending", CloseReason, inner);
+    }
+
+    private async ValueTask TrySendFinalErrorAsync(ProtocolError error, string message)
+    {
+        // Best effort with a short deadline: a peer that stopped reading must not hold the connection open.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false)) return;
+            try
+            {
+                _headerWriter.Write(_output, MessageTypes.Error, 0, 0,
+                    new ErrorMessage { Code = ProtocolErrorCodes.ToWire(error), Message = message },
+                    ProtocolJsonContext.Default.ErrorMessage);
+                await _output.FlushAsync(timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || IsTransportFailure(ex))
+        {
+            // The peer is gone or not reading; the close proceeds regardless.
+        }
+    }
+
+    internal static bool IsTransportFailure(Exception ex) =>
+        ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException
+        || ex.GetType().Name == "ConnectionAbortedException" || ex.GetType().Name == "ConnectionResetException";
+}

@@ -1,0 +1,18 @@
+namespace Ferry.Protocol;
+
+/// <summary>
+/// A failure with a protocol error code. Thrown by services to answer a request with an
+/// <c>error</c> frame (the connection stays usable), and by the client when the server answers one.
+/// </summary>
+public class FerryException : Exception
+{
+    public FerryException(ProtocolError error, string message) : base(message) => Error = error;
+
+    public FerryException(ProtocolError error, string message, Exception inner) : base(message, inner) => Error = error;
+
+    /// <summary>The error code, as sent on the wire.</summary>
+    public ProtocolError Error { get; }
+
+    /// <summary>The wire form of <see cref="Error"/>, e.g. <c>bad_path</c>.</summary>
+    public string Code => ProtocolErrorCodes.ToWire(Error);
+}

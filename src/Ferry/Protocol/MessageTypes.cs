@@ -1,0 +1,88 @@
+using System.Reflection;
+using System.Text;
+
+namespace Ferry.Protocol;
+
+/// <summary>
+/// Every message <c>type</c> Ferry knows, as constants: lower-case, dot-separated, noun first
+/// (docs/protocol.md §4). Known types are interned when headers are parsed, so reading one costs no allocation.
+/// </summary>
+public static class MessageTypes
+{
+    public const string Hello = "hello";
+    public const string Error = "error";
+    public const string Ok = "ok";
+    public const string Cancel = "cancel";
+    public const string Ping = "ping";
+    public const string Pong = "pong";
+    public const string Stats = "stats";
+
+    public const string AuthKeyStart = "auth.key.start";
+    public const string AuthKeyChallenge = "auth.key.challenge";
+    public const string AuthKeyProof = "auth.key.proof";
+    public const string AuthScramStart = "auth.scram.start";
+    public const string AuthScramChallenge = "auth.scram.challenge";
+    public const string AuthScramFinal = "auth.scram.final";
+    public const string AuthOk = "auth.ok";
+
+    public const string Echo = "echo";
+
+    public const string ExecStart = "exec.start";
+    public const string ExecStdin = "exec.stdin";
+    public const string ExecStdout = "exec.stdout";
+    public const string ExecStderr = "exec.stderr";
+    public const string ExecSignal = "exec.signal";
+    public const string ExecExit = "exec.exit";
+
+    public const string FilePut = "file.put";
+    public const string FileGet = "file.get";
+    public const string FileData = "file.data";
+    public const string FileDone = "file.done";
+    public const string FileList = "file.list";
+    public const string FileStat = "file.stat";
+    public const string FileRemove = "file.remove";
+    public const string FileMkdir = "file.mkdir";
+
+    public const string ChatJoin = "chat.join";
+    public const string ChatLeave = "chat.leave";
+    public const string ChatSay = "chat.say";
+    public const string ChatMsg = "chat.msg";
+    public const string ChatNick = "chat.nick";
+    public const string ChatWho = "chat.who";
+    public const string ChatRooms = "chat.rooms";
+    public const string ChatEvent = "chat.event";
+
+    public const string TimeGet = "time.get";
+
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_lookup = BuildLookup();
+
+    /// <summary>All the constants above.</summary>
+    public static IReadOnlyCollection<string> All { get; } = typeof(MessageTypes)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+        .Select(f => string.Intern((string)f.GetRawConstantValue()!))
+        .ToArray();
+
+    /// <summary>Returns the shared instance of a known type name, or a new string for an unknown one.</summary>
+    public static string Intern(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length <= 64)
+        {
+            Span<char> chars = stackalloc char[64];
+            int n = Encoding.UTF8.GetChars(utf8, chars);
+            return s_lookup.TryGetValue(chars[..n], out var known) ? known : new string(chars[..n]);
+        }
+        return Encoding.UTF8.GetString(utf8);
+    }
+
+    private static Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> BuildLookup()
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in typeof(MessageTypes).GetFields(BindingFlags.Public | BindingFlags.Static))
+        {
+            // string.Intern returns the very instance of the C# literal, so callers may compare types by reference.
+            if (field.IsLiteral && field.GetRawConstantValue() is string value) map[value] = string.Intern(value);
+        }
+        return map.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+}

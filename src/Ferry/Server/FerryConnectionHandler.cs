@@ -1,0 +1,33 @@
+using Ferry.Connections;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Server;
+
+/// <summary>Kestrel owns the socket; this owns the conversation: one <see cref="ServerSession"/> per connection.</summary>
+internal sealed class FerryConnectionHandler(SessionEnvironment env)
+{
+    public async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var frames = new FrameConnection(connection.Transport, connection.Abort);
+        var isTls = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+        var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env);
+        connection.Features.Set(session);
+        try
+        {
+            await session.RunAsync(lifetime?.ConnectionClosedRequested ?? CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The supervisor: whatever went wrong stays with this connection.
+            ServerLog.ConnectionFault(env.Logger, ex, connection.ConnectionId);
+        }
+        finally
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

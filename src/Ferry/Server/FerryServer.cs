@@ -1,0 +1,47 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Hosting;
+
+namespace Ferry.Server;
+
+/// <summary>A running (or ready to run) Ferry server. Build one with <see cref="FerryServerBuilder"/>.</summary>
+public sealed class FerryServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly List<ListenOptions> _mainListeners;
+    private readonly List<(string Name, ListenOptions Listener)> _extraListeners;
+
+    internal FerryServer(WebApplication app, List<ListenOptions> mainListeners, List<(string, ListenOptions)> extraListeners, FerryServerOptions options)
+    {
+        _app = app;
+        _mainListeners = mainListeners;
+        _extraListeners = extraListeners;
+        Options = options;
+    }
+
+    public FerryServerOptions Options { get; }
+
+    /// <summary>The main endpoints as bound (port 0 replaced by the real port) once started.</summary>
+    public IReadOnlyList<EndPoint> Endpoints => _mainListeners.Select(l => l.EndPoint).ToArray();
+
+    /// <summary>The first TCP endpoint, as bound.</summary>
+    public IPEndPoint? TcpEndPoint => _mainListeners.Select(l => l.EndPoint).OfType<IPEndPoint>().FirstOrDefault();
+
+    /// <summary>An extra listener's bound endpoint by name (e.g. <c>tcp-echo</c>).</summary>
+    public EndPoint? ExtraEndPoint(string name) => _extraListeners.FirstOrDefault(l => l.Name == name).Listener?.EndPoint;
+
+    /// <summary>The application's services, for hosted components that expose state (e.g. UDP listeners).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Binds every endpoint and starts accepting. A busy port throws <see cref="IOException"/>.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    /// <summary>Stops accepting, asks sessions to finish, and aborts what is left after the shutdown timeout.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <summary>Completes when the host stops (Ctrl+C, SIGTERM, or <see cref="StopAsync"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+}

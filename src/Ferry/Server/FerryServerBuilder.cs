@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Server;
+
+/// <summary>
+/// Wires a Ferry server onto Kestrel's connection layer and the Generic Host: main framed endpoints,
+/// extra raw listeners, hosted background components, logging and graceful shutdown.
+/// </summary>
+public sealed class FerryServerBuilder
+{
+    private readonly List<(string Name, EndPoint EndPoint, Func<ConnectionContext, Task> Handler)> _extraListeners = [];
+    private readonly List<Func<IServiceProvider, IHostedService>> _hosted = [];
+    private readonly List<Action<ListenOptions>> _mainMiddleware = [];
+    private readonly List<Action<IServiceCollection>> _serviceConfigurators = [];
+    private Action<ILoggingBuilder> _configureLogging = logging => logging.ClearProviders();
+
+    public FerryServerBuilder(FerryServerOptions options) => Options = options;
+
+    public FerryServerOptions Options { get; }
+
+    /// <summary>The message-type routes every session uses.</summary>
+    public ServiceRegistry Services { get; } = new();
+
+    /// <summary>The authentication step, or null for none.</summary>
+    public IServerAuthenticator? Authenticator { get; set; }
+
+    /// <summary>Replaces the logging set-up (default: no logging).</summary>
+    public FerryServerBuilder ConfigureLogging(Action<ILoggingBuilder> configure)
+    {
+        _configureLogging = configure;
+        return this;
+    }
+
+    /// <summary>Adds connection middleware (such as TLS) in front of the main endpoints.</summary>
+    public FerryServerBuilder UseOnMainEndpoints(Action<ListenOptions> configure)
+    {
+        _mainMiddleware.Add(configure);
+        return this;
+    }
+
+    /// <summary>Adds a listener with its own raw connection handler (e.g. the raw TCP echo).</summary>
+    public FerryServerBuilder AddListener(string name, EndPoint endPoint, Func<ConnectionContext, Task> handler)
+    {
+        _extraListeners.Add((name, endPoint, handler));
+        return this;
+    }
+
+    /// <summary>Runs a component for the server's lifetime (e.g. a UDP listener).</summary>
+    public FerryServerBuilder AddHostedService(Func<IServiceProvider, IHostedService> factory)
+    {
+        _hosted.Add(factory);
+        return this;
+    }
+
+    /// <summary>Registers extra DI services for hosted components.</summary>
+    public FerryServerBuilder ConfigureServices(Action<IServiceCollection> configure)
+    {
+        _serviceConfigurators.Add(configure);
+        return this;
+    }
+
+    public FerryServer Build()
+    {
+        if (Options.Endpoints.Count == 0) Options.Endpoints.Add(new IPEndPoint(IPAddress.Loopback, FerryServerOptions.DefaultPort));
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+        builder.Logging.ClearProviders();
+        _configureLogging(builder.Logging);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Options.ShutdownTimeout);
+        foreach (var configure in _serviceConfigurators) configure(builder.Services);
+        foreach (var factory in _hosted) builder.Services.AddSingleton(factory);
+
+        var mainListeners = new List<ListenOptions>();
+        var extraListeners = new List<(string, ListenOptions)>();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            var env = new SessionEnvironment(Options, Services, Authenticator,
+                kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options.ServerName);
+            var handler = new FerryConnectionHandler(env);
+            foreach (var endPoint in Options.Endpoints)
+            {
+                Listen(kestrel, endPoint, listen =>
+                {
+                    foreach (var middleware in _mainMiddleware) middleware(listen);
+                    listen.Run(handler.OnConnectedAsync);
+                    mainListeners.Add(listen);
+                });
+            }
+            foreach (var (name, endPoint, extraHandler) in _extraListeners)
+            {
+                Listen(kestrel, endPoint, listen =>
+                {
+                    listen.Run(extraHandler);
+                    extraListeners.Add((name, listen));
+                });
+            }
+        });
+        var app = builder.Build();
+        return new FerryServer(app, mainListeners, extraListeners, Options);
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, EndPoint endPoint, Action<ListenOptions> configure)
+    {
+        switch (endPoint)
+        {
+            case UnixDomainSocketEndPoint unix:
+                var path = unix.ToString();
+                // A socket file left by a crashed server would make bind fail; a live server would still answer.
+                if (File.Exists(path) && !UnixSocketInUse(unix)) File.Delete(path);
+                kestrel.ListenUnixSocket(path, configure);
+                break;
+            default:
+                kestrel.Listen(endPoint, configure);
+                break;
+        }
+    }
+
+    private static bool UnixSocketInUse(UnixDomainSocketEndPoint endPoint)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(endPoint);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

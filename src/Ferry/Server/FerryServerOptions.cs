@@ -1,0 +1,34 @@
+using System.Net;
+
+namespace Ferry.Server;
+
+/// <summary>Settings for a Ferry server: where it listens, its limits, and where it keeps its state.</summary>
+public sealed class FerryServerOptions
+{
+    /// <summary>The port a server listens on when none is given.</summary>
+    public const int DefaultPort = 7070;
+
+    /// <summary>The main framed-protocol endpoints: <see cref="IPEndPoint"/> or <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>.</summary>
+    public List<EndPoint> Endpoints { get; } = [];
+
+    /// <summary>The state folder (certificate, keys, users, files); <c>~/.ferry</c> by default.</summary>
+    public string DataDirectory { get; set; } = FerryPaths.DefaultHome();
+
+    /// <summary>Run without TLS. For loopback demos and benchmarks.</summary>
+    public bool Plaintext { get; set; } = true;
+
+    /// <summary>The header limit once authenticated (docs/protocol.md §2.2).</summary>
+    public int MaxHeaderBytes { get; set; } = Protocol.FrameCodec.DefaultMaxHeaderBytes;
+
+    /// <summary>The header limit before authentication.</summary>
+    public int PreAuthMaxHeaderBytes { get; set; } = 4 * 1024;
+
+    /// <summary>How long a connection may take from accept to authenticated.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long graceful shutdown waits for in-flight work before aborting connections.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Name and version sent in the hello response.</summary>
+    public string ServerName { get; set; } = "ferry/" + (typeof(FerryServerOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
+}

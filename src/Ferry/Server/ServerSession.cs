@@ -1,0 +1,326 @@
+using System.Net;
+using Ferry.Connections;
+using Ferry.Protocol;
+using Ferry.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Server;
+
+/// <summary>
+/// The server side of one connection: hello, then (when configured) authentication, then dispatch of each
+/// request to its service. One bad request is answered with an error frame; only broken framing closes.
+/// </summary>
+public sealed class ServerSession : IFrameHandler, IAsyncDisposable
+{
+    private readonly SessionEnvironment _env;
+    private readonly ILogger _logger;
+    private readonly Dictionary<long, CancellationTokenSource> _background = [];
+    private readonly Dictionary<Type, object> _features = [];
+    private readonly CancellationTokenSource _handshakeDeadline;
+    private TaskCompletionSource? _idle;
+    private SessionState _state = SessionState.AwaitingHello;
+    private bool _draining;
+
+    internal ServerSession(FrameConnection connection, string connectionId, EndPoint? remoteEndPoint, bool isTls, SessionEnvironment env)
+    {
+        Connection = connection;
+        ConnectionId = connectionId;
+        RemoteEndPoint = remoteEndPoint;
+        IsTls = isTls;
+        _env = env;
+        _logger = env.Logger;
+        connection.MaxHeaderBytes = env.Options.PreAuthMaxHeaderBytes;
+        connection.AllowBodies = false;
+        _handshakeDeadline = new CancellationTokenSource(env.Options.HandshakeTimeout);
+        _handshakeDeadline.Token.Register(static state =>
+        {
+            var session = (ServerSession)state!;
+            if (session._state != SessionState.Ready)
+            {
+                session.Connection.Abort(CloseReason.Timeout, "the handshake did not finish in time");
+            }
+        }, this);
+    }
+
+    public FrameConnection Connection { get; }
+
+    /// <summary>The transport's connection id, for logs.</summary>
+    public string ConnectionId { get; }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>Whether the connection runs inside TLS.</summary>
+    public bool IsTls { get; }
+
+    /// <summary>Who the peer authenticated as; null until the handshake completes.</summary>
+    public Principal? Principal { get; private set; }
+
+    /// <summary>Whether the handshake finished and requests are being served.</summary>
+    public bool IsReady => _state == SessionState.Ready;
+
+    /// <summary>Runs the connection until it closes. A framing violation is logged and ends it.</summary>
+    public async Task<CloseReason> RunAsync(CancellationToken shutdownRequested)
+    {
+        ServerLog.ConnectionOpened(_logger, ConnectionId, RemoteEndPoint?.ToString());
+        using var onShutdown = shutdownRequested.Register(static s => ((ServerSession)s!).BeginDrain(), this);
+        CloseReason reason;
+        try
+        {
+            reason = await Connection.RunAsync(this, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ProtocolException ex)
+        {
+            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), ex.Message);
+            reason = CloseReason.ProtocolError;
+        }
+        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, Connection.CloseMessage);
+        return reason;
+    }
+
+    /// <summary>
+    /// Returns this connection's instance of a per-connection feature (e.g. the exec service's process table),
+    /// creating it on first use. Features that are <see cref="IAsyncDisposable"/> are disposed when the connection ends.
+    /// </summary>
+    public T GetFeature<T>(Func<ServerSession, T> create) where T : class
+    {
+        lock (_features)
+        {
+            if (_features.TryGetValue(typeof(T), out var existing)) return (T)existing;
+            var created = create(this);
+            _features[typeof(T)] = created;
+            return created;
+        }
+    }
+
+    /// <summary>Whether request <paramref name="id"/> is running in the background.</summary>
+    public bool IsActive(long id)
+    {
+        lock (_background) return _background.ContainsKey(id);
+    }
+
+    /// <summary>
+    /// Runs long work for request <paramref name="id"/> without holding up the read loop. The token fires when
+    /// the client sends <c>cancel</c> for the id or the connection closes. A <see cref="FerryException"/> from
+    /// the work becomes an error frame; graceful shutdown waits for this work to finish.
+    /// </summary>
+    public void StartBackground(long id, Func<CancellationToken, Task> work)
+    {
+        if (id == 0) throw new FerryException(ProtocolError.BadRequest, "this request needs an 'id'");
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(Connection.Closed);
+        lock (_background)
+        {
+            if (!_background.TryAdd(id, cts))
+            {
+                cts.Dispose();
+                throw new FerryException(ProtocolError.DuplicateId, $"request id {id} is already in flight");
+            }
+        }
+        _ = RunBackgroundAsync(id, cts, work);
+    }
+
+    async ValueTask IFrameHandler.OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
+    {
+        if (_state != SessionState.Ready)
+        {
+            await OnHandshakeFrameAsync(header, body, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (ReferenceEquals(header.Type, MessageTypes.Cancel))
+        {
+            CancelBackground(header.Id);
+            return;
+        }
+        if (ReferenceEquals(header.Type, MessageTypes.Ping))
+        {
+            await Connection.SendAsync(MessageTypes.Pong, header.Id, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (!_env.Services.TryGet(header.Type, out var route))
+        {
+            await Connection.SendErrorAsync(header.Id, ProtocolError.UnknownType, $"unknown message type '{header.Type}'", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (!Principal!.Has(route.Right))
+        {
+            await Connection.SendErrorAsync(header.Id, ProtocolError.Forbidden, $"forbidden: '{header.Type}' needs the '{route.Right}' right, which {Principal.Name} does not have", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (_draining && !IsActive(header.Id))
+        {
+            await Connection.SendErrorAsync(header.Id, ProtocolError.ShuttingDown, "the server is shutting down", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await route.Service.HandleAsync(new ServerRequest(this, header, body, Connection.Closed)).ConfigureAwait(false);
+        }
+        catch (FerryException ex) when (ex is not ProtocolException)
+        {
+            await Connection.SendErrorAsync(header.Id, ex.Error, ex.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!FrameConnection.IsTransportFailure(ex) && ex is not ProtocolException and not OperationCanceledException)
+        {
+            ServerLog.RequestFault(_logger, ex, header.Type, header.Id, ConnectionId);
+            await Connection.SendErrorAsync(header.Id, ProtocolError.Internal, $"internal error: {ex.Message}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask OnHandshakeFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
+    {
+        if (_state == SessionState.AwaitingHello)
+        {
+            if (!ReferenceEquals(header.Type, MessageTypes.Hello))
+            {
+                await Connection.FailAsync(CloseReason.ProtocolError, ProtocolError.Unauthenticated,
+                    $"unauthenticated: the connection must start with 'hello', not '{header.Type}'").ConfigureAwait(false);
+                return;
+            }
+            HelloRequest hello;
+            try
+            {
+                hello = header.ReadPayload(ProtocolJsonContext.Default.HelloRequest);
+            }
+            catch (FerryException ex)
+            {
+                await Connection.FailAsync(CloseReason.ProtocolError, ex.Error, ex.Message).ConfigureAwait(false);
+                return;
+            }
+            if (hello.Version != Hello.ProtocolVersion)
+            {
+                await Connection.FailAsync(CloseReason.ProtocolError, ProtocolError.UnsupportedVersion,
+                    $"protocol version {hello.Version} is not supported; this server speaks version {Hello.ProtocolVersion}").ConfigureAwait(false);
+                return;
+            }
+            var authenticator = _env.Authenticator;
+            await Connection.SendAsync(MessageTypes.Hello, header.Id, new HelloResponse
+            {
+                Server = _env.ServerName,
+                Auth = authenticator?.Methods ?? [],
+                Tls = IsTls,
+                MaxHeaderBytes = _env.Options.MaxHeaderBytes,
+            }, ProtocolJsonContext.Default.HelloResponse, cancellationToken).ConfigureAwait(false);
+            if (authenticator is null)
+            {
+                BecomeReady(Principal.Anonymous);
+            }
+            else
+            {
+                _state = SessionState.Authenticating;
+            }
+            return;
+        }
+
+        var principal = await _env.Authenticator!.OnFrameAsync(this, header, body, cancellationToken).ConfigureAwait(false);
+        if (principal is not null) BecomeReady(principal);
+    }
+
+    private void BecomeReady(Principal principal)
+    {
+        Principal = principal;
+        Connection.MaxHeaderBytes = _env.Options.MaxHeaderBytes;
+        Connection.AllowBodies = true;
+        _state = SessionState.Ready;
+        _handshakeDeadline.Dispose();
+    }
+
+    private async Task RunBackgroundAsync(long id, CancellationTokenSource cts, Func<CancellationToken, Task> work)
+    {
+        try
+        {
+            await work(cts.Token).ConfigureAwait(false);
+        }
+        catch (FerryException ex) when (ex is not ProtocolException)
+        {
+            await TrySendErrorAsync(id, ex.Error, ex.Message).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested && !Connection.Closed.IsCancellationRequested)
+        {
+            await TrySendErrorAsync(id, ProtocolError.Cancelled, "cancelled by the client").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (FrameConnection.IsTransportFailure(ex) || ex is OperationCanceledException)
+        {
+            // The connection went away under the work; nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            ServerLog.RequestFault(_logger, ex, "background", id, ConnectionId);
+            await TrySendErrorAsync(id, ProtocolError.Internal, $"internal error: {ex.Message}").ConfigureAwait(false);
+        }
+        finally
+        {
+            TaskCompletionSource? idle = null;
+            lock (_background)
+            {
+                _background.Remove(id);
+                if (_background.Count == 0) idle = _idle;
+            }
+            cts.Dispose();
+            idle?.TrySetResult();
+        }
+    }
+
+    private async ValueTask TrySendErrorAsync(long id, ProtocolError error, string message)
+    {
+        try
+        {
+            await Connection.SendErrorAsync(id, error, message).ConfigureAwait(false);
+        }
+        catch (ConnectionClosedException)
+        {
+            // Nobody left to tell.
+        }
+    }
+
+    private void CancelBackground(long id)
+    {
+        lock (_background)
+        {
+            if (_background.TryGetValue(id, out var cts)) cts.Cancel();
+        }
+    }
+
+    // Graceful shutdown: refuse new requests, let running ones finish, then end the read loop.
+    // Kestrel aborts whatever is still open when the host's shutdown timeout runs out.
+    private void BeginDrain()
+    {
+        _draining = true;
+        Task idle;
+        lock (_background)
+        {
+            _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_background.Count == 0) _idle.TrySetResult();
+            idle = _idle.Task;
+        }
+        _ = idle.ContinueWith(static (_, s) => ((ServerSession)s!).Connection.CancelPendingRead(), this,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task idle;
+        lock (_background)
+        {
+            foreach (var cts in _background.Values) cts.Cancel();
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_background.Count == 0) _idle.TrySetResult();
+            idle = _idle.Task;
+        }
+        // Background work observes the cancelled token; give it a moment to report and clean up (kill processes).
+        await idle.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        object[] features;
+        lock (_features) features = [.. _features.Values];
+        foreach (var feature in features)
+        {
+            if (feature is IAsyncDisposable disposable) await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+        _handshakeDeadline.Dispose();
+        await Connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private enum SessionState
+    {
+        AwaitingHello,
+        Authenticating,
+        Ready,
+    }
+}

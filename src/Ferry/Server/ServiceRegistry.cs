@@ -1,0 +1,25 @@
+namespace Ferry.Server;
+
+/// <summary>Maps message types to the services that handle them, and the right each needs.</summary>
+public sealed class ServiceRegistry
+{
+    private readonly Dictionary<string, Registration> _routes = new(StringComparer.Ordinal);
+
+    /// <summary>Routes <paramref name="type"/> to <paramref name="service"/>; <paramref name="right"/> null means any authenticated peer.</summary>
+    public ServiceRegistry Map(string type, IFerryService service, string? right = null)
+    {
+        if (!_routes.TryAdd(type, new Registration(service, right)))
+        {
+            throw new InvalidOperationException($"message type '{type}' is already mapped");
+        }
+        return this;
+    }
+
+    public bool TryGet(string type, out Registration registration) => _routes.TryGetValue(type, out registration);
+
+    /// <summary>The mapped types, for diagnostics.</summary>
+    public IEnumerable<string> Types => _routes.Keys;
+
+    /// <summary>A route: the service and the right it needs.</summary>
+    public readonly record struct Registration(IFerryService Service, string? Right);
+}

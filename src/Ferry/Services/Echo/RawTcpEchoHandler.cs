@@ -1,0 +1,33 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Connections;
+
+namespace Ferry.Services.Echo;
+
+/// <summary>Unframed TCP echo (<c>ferry serve --tcp-echo PORT</c>): bytes in, the same bytes out, for <c>nc</c>.</summary>
+public static class RawTcpEchoHandler
+{
+    public static async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                foreach (var segment in result.Buffer) output.Write(segment.Span);
+                input.AdvanceTo(result.Buffer.End);
+                var flush = await output.FlushAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                if (result.IsCompleted || flush.IsCompleted) break;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException || ex.GetType().Name.StartsWith("Connection", StringComparison.Ordinal))
+        {
+            // The peer went away; that is how echo sessions end.
+        }
+        finally
+        {
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+}

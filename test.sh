@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test (unit, property, end-to-end over real loopback sockets) and ends with one line:
+# "N passed, N failed, N skipped", taken from the test results.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+results="$root/TestResults"
+rm -rf "$results"
+dotnet test Ferry.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+status=$?
+trx="$(find "$results" -name '*.trx' 2>/dev/null | head -n 1)"
+if [ -z "$trx" ]; then
+  echo "0 passed, 1 failed (no test results were written; see the build output above)"
+  exit 1
+fi
+counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+get() { printf '%s' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+passed="$(get passed)"; failed="$(get failed)"; total="$(get total)"; executed="$(get executed)"
+skipped=$(( ${total:-0} - ${executed:-0} ))
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
+exit $status
