@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ferry.Cli.Commands;
 using Ferry.Cli.Commands.Bench;
+using Ferry.Cli.Commands.Serve;
 using Ferry.Cli.Infrastructure;
 
 namespace Ferry.Cli;

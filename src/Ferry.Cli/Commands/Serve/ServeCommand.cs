@@ -6,7 +6,7 @@ using Ferry.Hosting;
 using Ferry.Server;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Cli.Commands;
+namespace Ferry.Cli.Commands.Serve;
 
 /// <summary><c>ferry serve</c>: run the server until Ctrl+C or SIGTERM.</summary>
 internal static class ServeCommand
@@ -22,13 +22,6 @@ internal static class ServeCommand
         var data = new Option<string?>("--data") { Description = "State folder (keys, certificate, users, files). Default $FERRY_HOME or ~/.ferry" };
         var plaintext = CommonOptions.Plaintext();
         plaintext.Description = "Serve without TLS (for loopback demos and benchmarks)";
-        var tcpEcho = new Option<string?>("--tcp-echo") { Description = "Also run a raw TCP echo on PORT or HOST:PORT (for nc)" };
-        var udpEcho = new Option<string?>("--udp-echo") { Description = "Also run a raw UDP echo on PORT or HOST:PORT (for nc -u)" };
-        var udpMax = new Option<int>("--udp-max-datagram")
-        {
-            Description = "Largest datagram the UDP echo answers; bigger ones get an error reply",
-            DefaultValueFactory = _ => 65507,
-        };
         var shutdown = new Option<double>("--shutdown-timeout")
         {
             Description = "Seconds graceful shutdown waits for running requests before closing connections",
@@ -37,8 +30,14 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run a Ferry server (127.0.0.1:7070 by default; state in ~/.ferry)")
         {
-            listen, unix, data, plaintext, tcpEcho, udpEcho, udpMax, shutdown,
+            listen, unix, data, plaintext, shutdown,
         };
+        // Each feature owns its serve flags; add a feature's group here.
+        IServeOptionGroup[] groups =
+        [
+            new EchoServeOptions(),
+        ];
+        foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
             var options = new FerryHostOptions();
@@ -52,11 +51,7 @@ internal static class ServeCommand
                 server.Endpoints.Add(EndPointParser.Parse(text, IPAddress.Loopback, "--listen"));
             }
             foreach (var path in result.GetValue(unix) ?? []) server.Endpoints.Add(new UnixDomainSocketEndPoint(Path.GetFullPath(path)));
-            var defaultAddress = server.Endpoints.OfType<IPEndPoint>().FirstOrDefault()?.Address ?? IPAddress.Loopback;
-            if (result.GetValue(tcpEcho) is { } tcp) options.TcpEcho = EndPointParser.Parse(tcp, defaultAddress, "--tcp-echo");
-            if (result.GetValue(udpEcho) is { } udp) options.UdpEcho = EndPointParser.Parse(udp, defaultAddress, "--udp-echo");
-            options.UdpEchoMaxDatagram = result.GetValue(udpMax);
-            if (options.UdpEchoMaxDatagram is < 1 or > 65507) throw new CliUsageException("--udp-max-datagram must be 1-65507");
+            foreach (var group in groups) group.Apply(result, options);
 
             FerryPaths.EnsureDirectory(server.DataDirectory);
             bool verbose = result.GetValue(CommonOptions.Verbose);
