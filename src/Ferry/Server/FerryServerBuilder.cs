@@ -86,6 +86,9 @@ public sealed class FerryServerBuilder
         var mainListeners = new List<ListenOptions>();
         var extraListeners = new List<(string, ListenOptions)>();
         builder.WebHost.UseKestrelCore();
+        // Frames are small and handlers rarely block, so running socket continuations inline (instead of hopping
+        // to the thread pool) saves a context switch per read; handlers that block use StartBackground.
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Options.InlineScheduling);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

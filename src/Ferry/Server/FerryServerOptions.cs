@@ -29,6 +29,9 @@ public sealed class FerryServerOptions
     /// <summary>How long graceful shutdown waits for in-flight work before aborting connections.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Run socket continuations inline on the I/O thread (faster for small frames); see docs/performance.md.</summary>
+    public bool InlineScheduling { get; set; } = true;
+
     /// <summary>Name and version sent in the hello response.</summary>
     public string ServerName { get; set; } = "ferry/" + (typeof(FerryServerOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
 }
