@@ -107,6 +107,37 @@ public class ServerHostTests
     }
 
     [Fact]
+    public async Task RawTcpEchoStillAnswersAfterThePeerHalfCloses()
+    {
+        await using var server = await TestServer.StartAsync(o => o.TcpEcho = new IPEndPoint(IPAddress.Loopback, 0));
+        var endPoint = (IPEndPoint)server.Server.ExtraEndPoint("tcp-echo")!;
+        using var socket = await RawFrames.ConnectAsync(endPoint.Port);
+        await using var stream = new NetworkStream(socket);
+        await socket.SendAsync("last words\n"u8.ToArray());
+        socket.Shutdown(SocketShutdown.Send); // what `nc -N` does at end of input
+        using var all = new MemoryStream();
+        await stream.CopyToAsync(all).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("last words\n"u8.ToArray(), all.ToArray());
+    }
+
+    [Fact]
+    public async Task NetcatGetsItsEchoOverTcpAndUdp()
+    {
+        Assert.True(ProcessRunner.Exists("nc"), "nc (netcat-openbsd) is needed for this test; .ci/install-deps installs it");
+        await using var server = await TestServer.StartAsync(o =>
+        {
+            o.TcpEcho = new IPEndPoint(IPAddress.Loopback, 0);
+            o.UdpEcho = new IPEndPoint(IPAddress.Loopback, 0);
+        });
+        var tcp = (IPEndPoint)server.Server.ExtraEndPoint("tcp-echo")!;
+        var udp = ((Ferry.Datagrams.UdpEchoListener)server.Server.Services.GetService(typeof(Ferry.Datagrams.UdpEchoListener))!).LocalEndPoint;
+        var tcpRun = await ProcessRunner.RunAsync("nc", ["-N", "127.0.0.1", tcp.Port.ToString()], TimeSpan.FromSeconds(20), stdin: "hello nc\n");
+        Assert.Equal("hello nc\n", tcpRun.StdOut);
+        var udpRun = await ProcessRunner.RunAsync("nc", ["-u", "-w", "1", "127.0.0.1", udp.Port.ToString()], TimeSpan.FromSeconds(20), stdin: "hello nc -u\n");
+        Assert.Equal("hello nc -u\n", udpRun.StdOut);
+    }
+
+    [Fact]
     public async Task UdpEchoAnswersEachDatagramAndRefusesOversizedOnes()
     {
         await using var server = await TestServer.StartAsync(o =>

@@ -14,10 +14,11 @@ public static class RawTcpEchoHandler
         {
             while (true)
             {
-                var result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                // No ConnectionClosed token here: it fires on the peer's FIN, which would drop the echo of a half-closed send.
+                var result = await input.ReadAsync().ConfigureAwait(false);
                 foreach (var segment in result.Buffer) output.Write(segment.Span);
                 input.AdvanceTo(result.Buffer.End);
-                var flush = await output.FlushAsync(connection.ConnectionClosed).ConfigureAwait(false);
+                var flush = await output.FlushAsync().ConfigureAwait(false);
                 if (result.IsCompleted || flush.IsCompleted) break;
             }
         }
