@@ -25,11 +25,18 @@ internal static class CliErrorHandler
         FerryException remote => (ExitCodes.RemoteError, $"{remote.Message} [{remote.Code}]"),
         ConnectionClosedException closed => (ExitCodes.Error, closed.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted"),
-        IOException io when io.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
-            => (ExitCodes.Error, $"{FirstLine(io.Message)} — another server is using that port; stop it or pick another with --listen"),
+        IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+            => (ExitCodes.Error, $"cannot listen on {BindAddress(io.Message)}: the address is already in use (another server?); stop it or pick another port with --listen"),
         UnauthorizedAccessException denied => (ExitCodes.Error, $"permission denied: {denied.Message}"),
         _ => (ExitCodes.Error, FirstLine(ex.Message)),
     };
+
+    // Kestrel says "Failed to bind to address http://127.0.0.1:7070: ..."; the scheme is Kestrel's, not ours.
+    private static string BindAddress(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"address (?:\w+://)?(\S+?):? address already", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        return match.Success ? match.Groups[1].Value : "that address";
+    }
 
     private static string FirstLine(string message)
     {

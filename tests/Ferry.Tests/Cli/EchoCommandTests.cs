@@ -57,3 +57,25 @@ public class EchoCommandTests
         Assert.Contains("--upper", help.StdOut);
     }
 }
+
+public class ServeCommandTests
+{
+    [Fact]
+    public async Task BusyPortIsOneLineNamingTheAddress()
+    {
+        await using var server = await TestServer.StartAsync();
+        var home = TempDirectory.Create("ferry-home");
+        try
+        {
+            var result = await CliHarness.RunAsync(["serve", "--listen", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext", "--data", home]);
+            Assert.Equal(1, result.ExitCode);
+            var line = Assert.Single(result.StdErr.Trim().Split('\n'));
+            Assert.Contains($"127.0.0.1:{server.EndPoint.Port}", line);
+            Assert.Contains("already in use", line);
+        }
+        finally
+        {
+            TempDirectory.TryDelete(home);
+        }
+    }
+}

@@ -70,6 +70,8 @@ internal static class ServeCommand
             })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning)
+            // Start-up failures (a busy port) reach the user as one line through the CLI's error path.
+            .AddFilter("Microsoft.Extensions.Hosting", verbose ? LogLevel.Information : LogLevel.None)
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information));
         await server.StartAsync(ct).ConfigureAwait(false);
 
