@@ -26,6 +26,7 @@ internal sealed class CliContext
     public static CliContext FromProcess()
     {
         var stdout = System.Console.OpenStandardOutput();
+        bool stdoutIsTerminal = !System.Console.IsOutputRedirected;
         var outWriter = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), 4096, leaveOpen: true) { AutoFlush = true };
         return new CliContext
         {
@@ -33,9 +34,16 @@ internal sealed class CliContext
             Error = System.Console.Error,
             StdOut = stdout,
             StdIn = System.Console.OpenStandardInput(),
-            Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(outWriter) }),
+            // Spectre cannot see through our writer whether stdout is a terminal, so say it: no colour codes in pipes.
+            Console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(outWriter),
+                Ansi = stdoutIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = stdoutIsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                Interactive = stdoutIsTerminal ? InteractionSupport.Detect : InteractionSupport.No,
+            }),
             StdInIsTerminal = !System.Console.IsInputRedirected,
-            StdOutIsTerminal = !System.Console.IsOutputRedirected,
+            StdOutIsTerminal = stdoutIsTerminal,
             StdErrIsTerminal = !System.Console.IsErrorRedirected,
         };
     }
