@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ferry.Cli.Commands;
 using Ferry.Cli.Commands.Bench;
+using Ferry.Cli.Commands.Demo;
 using Ferry.Cli.Commands.Serve;
 using Ferry.Cli.Commands.Subnet;
 using Ferry.Cli.Infrastructure;
@@ -44,6 +45,7 @@ public static class Program
         root.Add(EchoCommand.Create(cli));
         root.Add(BenchCommand.Create(cli));
         root.Add(SubnetCommand.Create(cli));
+        root.Add(DemoCommand.Create(cli));
         return root;
     }
 }
