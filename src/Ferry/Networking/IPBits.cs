@@ -30,6 +30,8 @@ internal static class IPBits
     public static UInt128 Mask(int prefix, int width)
     {
         UInt128 all = AllOnes(width);
+        // Shift counts wrap at 128, so the full-width mask is spelled out rather than computed.
+        if (prefix >= width) return all;
         return prefix == 0 ? 0 : all ^ (all >> prefix);
     }
 

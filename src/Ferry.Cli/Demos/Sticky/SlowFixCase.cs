@@ -15,6 +15,7 @@ internal static class SlowFixCase
 {
     public const int DefaultMessages = 2000;
     public const int MessageBytes = 64;
+    public const int Trials = 3;
     private static readonly byte[] s_ready = "recv_ready"u8.ToArray();
 
     public static async Task<StickyCaseResult> RunAsync(int messages, CancellationToken cancellationToken)
@@ -30,8 +31,17 @@ internal static class SlowFixCase
         await HandshakeAsync(Math.Min(50, messages), message, null, ct).ConfigureAwait(false);
         await HeaderAsync(Math.Min(50, messages), message, ct).ConfigureAwait(false);
 
-        var handshake = await HandshakeAsync(messages, message, steps, ct).ConfigureAwait(false);
-        var header = await HeaderAsync(messages, message, ct).ConfigureAwait(false);
+        // Best of a few alternating trials: on a shared machine one scheduler stall can swamp a short run, and the
+        // stall says nothing about either protocol.
+        var handshake = TimeSpan.MaxValue;
+        var header = TimeSpan.MaxValue;
+        for (int trial = 0; trial < Trials; trial++)
+        {
+            var h = await HandshakeAsync(messages, message, trial == 0 ? steps : null, ct).ConfigureAwait(false);
+            if (h < handshake) handshake = h;
+            var f = await HeaderAsync(messages, message, ct).ConfigureAwait(false);
+            if (f < header) header = f;
+        }
         steps.Add(new StickyStep("length header", "client", "send frame", MessageBytes, Printable.Of(message),
             $"each frame carries its size in its header: {messages} sent back to back, no replies needed"));
 
@@ -42,7 +52,7 @@ internal static class SlowFixCase
         string ratio = measurement.Speedup.ToString("0.0", CultureInfo.InvariantCulture);
         return new StickyCaseResult("slow-fix", "The slow fix: a length handshake",
             $"{messages} messages of {MessageBytes} bytes each way, over one loopback connection per approach, Nagle off on both " +
-            "(so the handshake pays only its round trip, not Nagle's wait for an ACK); a 50-message warm-up first; timed from the first send until the receiver has the last message.",
+            "(so the handshake pays only its round trip, not Nagle's wait for an ACK); a 50-message warm-up first; timed from the first send until the receiver has the last message; best of {Trials} alternating trials each.",
             steps, observed,
             observed
                 ? $"Length handshake: {measurement.HandshakeMessagesPerSecond:N0} messages/s; length header: {measurement.HeaderMessagesPerSecond:N0} messages/s ({ratio}× faster). " +
