@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ferry.Cli.Demos.Sticky;
@@ -9,6 +10,14 @@ namespace Ferry.Cli.Commands.Demo;
 /// <summary><c>ferry demo sticky</c>: watch TCP stick messages together on real loopback sockets, then see framing fix it.</summary>
 internal static class StickyDemoCommand
 {
+    // Relaxed escaping so the observed bytes read as they are ('hello', not \u0027hello\u0027).
+    private static readonly DemoJsonContext s_json = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static Command Create(CliContext cli)
     {
         var caseName = new Option<string>("--case", "-c")
@@ -45,7 +54,7 @@ internal static class StickyDemoCommand
             if (asJson)
             {
                 var report = new StickyDemoReport("sticky", all, results);
-                cli.Out.WriteLine(JsonSerializer.Serialize(report, DemoJsonContext.Default.StickyDemoReport));
+                cli.Out.WriteLine(JsonSerializer.Serialize(report, s_json.StickyDemoReport));
             }
             if (!all)
             {

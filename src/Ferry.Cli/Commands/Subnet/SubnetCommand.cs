@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Ferry.Cli.Infrastructure;
 using Ferry.Networking;
@@ -11,6 +12,13 @@ namespace Ferry.Cli.Commands.Subnet;
 /// <summary><c>ferry subnet</c>: an ipcalc — address AND mask = network, and whether other hosts share it.</summary>
 internal static class SubnetCommand
 {
+    private static readonly SubnetJsonContext s_json = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static Command Create(CliContext cli)
     {
         var address = new Argument<string>("ADDRESS")
@@ -42,7 +50,7 @@ internal static class SubnetCommand
             var report = Calculate(result.GetValue(address)!, result.GetValue(mask), result.GetValue(others) ?? [], result.GetValue(bits));
             if (result.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(report.Json, SubnetJsonContext.Default.SubnetReport));
+                cli.Out.WriteLine(JsonSerializer.Serialize(report.Json, s_json.SubnetReport));
             }
             else
             {
