@@ -1,22 +1,5 @@
 namespace Ferry.Cli.Demos.Sticky;
 
-/// <summary>One thing that happened in a demo: a send, a read, a frame delivered.</summary>
-/// <param name="Part">The sub-case it belongs to (the fix runs three), or null.</param>
-/// <param name="Side">"client" or "server".</param>
-/// <param name="Action">What was called: "send", "recv(10)", "socket read", "frame".</param>
-/// <param name="Bytes">How many bytes it moved.</param>
-/// <param name="Text">The bytes, printable (non-printable bytes as \xNN).</param>
-/// <param name="Explanation">A plain sentence on why it matters.</param>
-internal sealed record StickyStep(string? Part, string Side, string Action, int Bytes, string Text, string Explanation);
-
-/// <summary>The live messages/s of the course's length handshake and of a length header, measured in the same run.</summary>
-internal sealed record SlowFixMeasurement(
-    int Messages, int MessageBytes, double HandshakeSeconds, double HeaderSeconds,
-    double HandshakeMessagesPerSecond, double HeaderMessagesPerSecond)
-{
-    public double Speedup => HandshakeMessagesPerSecond > 0 ? HeaderMessagesPerSecond / HandshakeMessagesPerSecond : 0;
-}
-
 /// <summary>What one demo case did, what it saw, and whether the effect it claims actually happened.</summary>
 internal sealed record StickyCaseResult(
     string Name,
