@@ -10,7 +10,6 @@ namespace Ferry.Networking;
 /// </summary>
 public sealed class Subnet
 {
-    private readonly UInt128 _address;
     private readonly UInt128 _mask;
 
     internal Subnet(IPAddress address, int prefix, string? assumption)
@@ -19,9 +18,8 @@ public sealed class Subnet
         Prefix = prefix;
         PrefixAssumed = assumption is not null;
         Width = IPBits.Width(address.AddressFamily);
-        _address = IPBits.ToNumber(address);
         _mask = IPBits.Mask(prefix, Width);
-        UInt128 network = _address & _mask;
+        UInt128 network = IPBits.ToNumber(address) & _mask;
         UInt128 last = network | (IPBits.AllOnes(Width) ^ _mask);
         int hostBits = Width - prefix;
         Addresses = BigInteger.One << hostBits;
