@@ -30,6 +30,16 @@ public class SubnetCommandTests
     }
 
     [Fact]
+    public async Task IPv6BitsComeInTwoHalvesWithTheBoundary()
+    {
+        var result = await CliHarness.RunAsync(["subnet", "2001:db8::1/64", "--bits"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("0010000000000001:0000110110111000:0000000000000000:0000000000000000\n", result.StdOut.Replace("\r", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("|0000000000000000:0000000000000000:0000000000000000:0000000000000001", result.StdOut, StringComparison.Ordinal);
+        Assert.All(result.StdOut.Split('\n'), line => Assert.True(line.Length <= 80, line));
+    }
+
+    [Fact]
     public async Task JsonIsForScripts()
     {
         var result = await CliHarness.RunAsync(["subnet", "2001:db8::1/64", "2001:db8::ffff", "2001:db8:1::1", "--json", "--bits"]);

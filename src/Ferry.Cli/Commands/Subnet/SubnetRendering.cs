@@ -37,7 +37,16 @@ internal static class SubnetRendering
         void Line(string op, System.Net.IPAddress value)
         {
             var (network, host) = s.Binary(value);
-            console.MarkupLine($"{op} {Markup.Escape(value.ToString().PadRight(width))}[green]{network}[/]|[grey]{host}[/]");
+            if (s.IsIPv4)
+            {
+                console.MarkupLine($"{op} {Markup.Escape(value.ToString().PadRight(width))}[green]{network}[/]|[grey]{host}[/]");
+                return;
+            }
+            // 128 bits do not fit a terminal line: the label, then the bits in two halves of 64.
+            console.MarkupLine($"{op} {Markup.Escape(value.ToString())}");
+            var (first, second) = Halves(network + "|" + host);
+            console.MarkupLine("      " + Colour(first, inNetwork: true));
+            console.MarkupLine("      " + Colour(second, inNetwork: !first.Contains('|', StringComparison.Ordinal)));
         }
         Line("   ", s.Address);
         Line("AND", s.Mask);
@@ -52,6 +61,24 @@ internal static class SubnetRendering
                 ? $"    [green]same network bits as {Markup.Escape(s.Address.ToString())}: same subnet[/]"
                 : $"    [red]network bits differ from {Markup.Escape(s.Address.ToString())}: another subnet[/]");
         }
+    }
+
+    private static (string First, string Second) Halves(string bits)
+    {
+        int seen = 0;
+        for (int i = 0; i < bits.Length; i++)
+        {
+            if (bits[i] is '0' or '1' && ++seen == 64) return (bits[..(i + 1)], bits[(i + 1)..].TrimStart(':'));
+        }
+        return (bits, "");
+    }
+
+    /// <summary>Network bits green, host bits grey, the boundary as a plain '|'.</summary>
+    private static string Colour(string bits, bool inNetwork)
+    {
+        int bar = bits.IndexOf('|', StringComparison.Ordinal);
+        if (bar < 0) return inNetwork ? $"[green]{bits}[/]" : $"[grey]{bits}[/]";
+        return $"[green]{bits[..bar]}[/]|[grey]{bits[(bar + 1)..]}[/]";
     }
 
     private static void RenderOthers(IAnsiConsole console, SubnetCommand.Calculation calculation)
