@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Ferry.Cli.Commands;
 using Ferry.Cli.Commands.Bench;
+using Ferry.Cli.Commands.Demo;
 using Ferry.Cli.Commands.Serve;
+using Ferry.Cli.Commands.Subnet;
 using Ferry.Cli.Infrastructure;
 
 namespace Ferry.Cli;
@@ -42,6 +44,8 @@ public static class Program
         root.Add(ServeCommand.Create(cli));
         root.Add(EchoCommand.Create(cli));
         root.Add(BenchCommand.Create(cli));
+        root.Add(SubnetCommand.Create(cli));
+        root.Add(DemoCommand.Create(cli));
         return root;
     }
 }
