@@ -45,12 +45,14 @@ public readonly record struct NtpTimestamp(ulong Value)
     }
 
     /// <summary>RFC 4330's rule without a pivot: seconds with the top bit set are 1968–2036, the rest 2036–2104.</summary>
-    public DateTime ToDateTime() => ToDateTime(Era1);
+    public DateTime ToDateTime() => ToDateTime((Seconds & 0x8000_0000) != 0 ? Era1.AddTicks(-TicksPerEra / 4) : Era1.AddTicks(TicksPerEra / 4));
 
     /// <summary>Signed difference, correct across an era boundary while the two are within 68 years.</summary>
     public static NtpDuration operator -(NtpTimestamp later, NtpTimestamp earlier) => new(unchecked((long)(later.Value - earlier.Value)));
 
     public static NtpTimestamp operator +(NtpTimestamp timestamp, NtpDuration duration) => new(unchecked(timestamp.Value + (ulong)duration.Raw));
+
+    public static NtpTimestamp operator -(NtpTimestamp timestamp, NtpDuration duration) => new(unchecked(timestamp.Value - (ulong)duration.Raw));
 
     public override string ToString() => $"{Seconds:x8}.{Fraction:x8} ({ToDateTime():yyyy-MM-dd HH:mm:ss.fffffff} UTC)";
 }
