@@ -22,6 +22,7 @@ public sealed class SntpServer : BackgroundService
 {
     private const sbyte MinPoll = 4;
     private const sbyte MaxPoll = 17;
+    private const int EBADF = 9;
     private static readonly uint s_rateKiss = SntpPacket.ReferenceIdFromText("RATE");
 
     private readonly SntpServerOptions _options;
@@ -100,14 +101,31 @@ public sealed class SntpServer : BackgroundService
         var source = new SocketAddress(_socket.AddressFamily);
         var status = new ClockStatusCache(_clock);
         _socket.ReceiveTimeout = 500;
+        // Kernel arrival times are on the system clock, so only when serving it (tests shift the server's clock).
+        using var receiver = ReferenceEquals(_clock, TimeProvider.System) ? KernelTimestampReceiver.TryCreate(_socket, TimeSpan.FromMilliseconds(500)) : null;
+        _logger.LogDebug("SNTP receive timestamps from {Source}", receiver is null ? "the clock after each receive" : "the kernel (SO_TIMESTAMPNS)");
         while (!stoppingToken.IsCancellationRequested)
         {
             int received;
             NtpTimestamp receiveTime;
             try
             {
-                received = _socket.ReceiveFrom(buffer, SocketFlags.None, source);
-                receiveTime = Now();
+                if (receiver is not null)
+                {
+                    received = receiver.Receive(buffer, source, out receiveTime);
+                    if (receiveTime.IsZero) receiveTime = Now();
+                    if (received < 0)
+                    {
+                        // Timeout (a chance to see the stop token), a stale ICMP error, or the socket closing.
+                        if (received == -EBADF) break;
+                        continue;
+                    }
+                }
+                else
+                {
+                    received = _socket.ReceiveFrom(buffer, SocketFlags.None, source);
+                    receiveTime = Now();
+                }
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock
                 or SocketError.ConnectionReset or SocketError.MessageSize)

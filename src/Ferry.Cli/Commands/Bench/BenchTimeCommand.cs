@@ -17,6 +17,7 @@ namespace Ferry.Cli.Commands.Bench;
 /// </summary>
 internal static class BenchTimeCommand
 {
+    private const int EAGAIN = 11;
     private const int MaxInflight = 256; // the request's slot rides in the low 8 bits of its transmit timestamp
 
     public static Command Create(CliContext cli)
@@ -61,6 +62,8 @@ internal static class BenchTimeCommand
         socket.ReceiveBufferSize = 1 << 20;
         socket.Connect(server);
         socket.ReceiveTimeout = 50;
+        // T4 from the kernel's arrival time where it gives one, so replies queued behind others still time right.
+        using var receiver = KernelTimestampReceiver.TryCreate(socket, TimeSpan.FromMilliseconds(50));
         var clock = TimeProvider.System;
         var sentT1 = new ulong[settings.Inflight];
         var sentAt = new long[settings.Inflight];
@@ -98,15 +101,24 @@ internal static class BenchTimeCommand
         while (now < end && !ct.IsCancellationRequested)
         {
             int received = 0;
-            try
+            NtpTimestamp t4 = default;
+            if (receiver is not null)
             {
-                received = socket.Receive(buffer);
+                received = receiver.Receive(buffer, null, out t4);
+                if (received < 0 && received != -EAGAIN) refused++;
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionRefused or SocketError.ConnectionReset)
+            else
             {
-                if (ex.SocketErrorCode is not (SocketError.TimedOut or SocketError.WouldBlock)) refused++;
+                try
+                {
+                    received = socket.Receive(buffer);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.ConnectionRefused or SocketError.ConnectionReset)
+                {
+                    if (ex.SocketErrorCode is not (SocketError.TimedOut or SocketError.WouldBlock)) refused++;
+                }
             }
-            var t4 = NtpTimestamp.FromDateTime(clock.GetUtcNow().UtcDateTime);
+            if (t4.IsZero) t4 = NtpTimestamp.FromDateTime(clock.GetUtcNow().UtcDateTime);
             now = Stopwatch.GetTimestamp();
             if (received > 0 && SntpPacket.TryRead(buffer[..received], out var reply))
             {
