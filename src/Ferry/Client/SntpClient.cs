@@ -11,6 +11,8 @@ namespace Ferry.Client;
 /// </summary>
 public static class SntpClient
 {
+    private const int ECONNREFUSED = 111;
+
     /// <summary>
     /// Sends <see cref="SntpQueryOptions.Samples"/> requests (each retried on loss) and returns the sample with the
     /// least delay. Replies whose origin timestamp is not our request's transmit timestamp are ignored; a
@@ -25,6 +27,8 @@ public static class SntpClient
         // Connected: the kernel passes on only the server's datagrams, and reports ICMP port-unreachable.
         socket.Connect(server);
         await using var closeOnCancel = cancellationToken.Register(socket.Dispose).ConfigureAwait(false);
+        // T4 from the kernel's arrival time where it gives one (on the system clock only: tests shift ours).
+        using var receiver = ReferenceEquals(options.Clock, TimeProvider.System) ? KernelTimestampReceiver.TryCreate(socket, options.Timeout) : null;
 
         var samples = new List<SntpSample>();
         SntpPacket bestReply = default;
@@ -37,7 +41,7 @@ public static class SntpClient
             {
                 sent++;
                 // Blocking calls on a pool thread: T4 is read the moment the kernel wakes us, not after a hop.
-                var exchange = await Task.Run(() => Exchange(socket, server, options), cancellationToken).ConfigureAwait(false);
+                var exchange = await Task.Run(() => Exchange(socket, receiver, server, options), cancellationToken).ConfigureAwait(false);
                 mismatched += exchange.Mismatched;
                 if (exchange.Sample is not { } sample) continue;
                 if (samples.Count == 0 || sample.Delay < samples.MinBy(s => s.Delay).Delay) bestReply = exchange.Reply;
@@ -61,7 +65,7 @@ public static class SntpClient
         return new SntpQueryResult(server, bestReply, samples.MinBy(s => s.Delay), samples, sent);
     }
 
-    private static (SntpSample? Sample, SntpPacket Reply, int Mismatched) Exchange(Socket socket, IPEndPoint server, SntpQueryOptions options)
+    private static (SntpSample? Sample, SntpPacket Reply, int Mismatched) Exchange(Socket socket, KernelTimestampReceiver? receiver, IPEndPoint server, SntpQueryOptions options)
     {
         Span<byte> request = stackalloc byte[SntpPacket.Size];
         Span<byte> buffer = stackalloc byte[1024];
@@ -77,9 +81,20 @@ public static class SntpClient
             {
                 long left = deadline - Stopwatch.GetTimestamp();
                 if (left <= 0) return (null, default, mismatched);
-                socket.ReceiveTimeout = Math.Max(1, (int)Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
-                int received = socket.Receive(buffer);
-                var t4 = Now(options.Clock);
+                int received;
+                NtpTimestamp t4 = default;
+                if (receiver is not null)
+                {
+                    received = receiver.Receive(buffer, null, out t4);
+                    if (received == -ECONNREFUSED) throw new SocketException((int)SocketError.ConnectionRefused);
+                    if (received < 0) return (null, default, mismatched);
+                }
+                else
+                {
+                    socket.ReceiveTimeout = Math.Max(1, (int)Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
+                    received = socket.Receive(buffer);
+                }
+                if (t4.IsZero) t4 = Now(options.Clock);
                 if (!SntpPacket.TryRead(buffer[..received], out var reply) || reply.Mode != SntpMode.Server) continue;
                 if (reply.OriginTime != t1)
                 {

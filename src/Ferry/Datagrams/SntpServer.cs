@@ -63,6 +63,9 @@ public sealed class SntpServer : BackgroundService
     /// <summary>Datagrams dropped unanswered (not a well-formed client request).</summary>
     public long Dropped => Volatile.Read(ref _dropped);
 
+    /// <summary>Whether receive timestamps come from the kernel (SO_TIMESTAMPNS) rather than a clock read after the receive.</summary>
+    public bool KernelTimestamps { get; private set; }
+
     /// <summary>The clock's precision as log2 seconds: DateTime's 100 ns tick is 2^-23.3 s.</summary>
     internal static sbyte Precision => -23;
 
@@ -103,6 +106,7 @@ public sealed class SntpServer : BackgroundService
         _socket.ReceiveTimeout = 500;
         // Kernel arrival times are on the system clock, so only when serving it (tests shift the server's clock).
         using var receiver = ReferenceEquals(_clock, TimeProvider.System) ? KernelTimestampReceiver.TryCreate(_socket, TimeSpan.FromMilliseconds(500)) : null;
+        KernelTimestamps = receiver is not null;
         _logger.LogDebug("SNTP receive timestamps from {Source}", receiver is null ? "the clock after each receive" : "the kernel (SO_TIMESTAMPNS)");
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -54,6 +54,20 @@ public class SntpServerTests
         Assert.Equal("LOCL", result.Reply.ReferenceIdText);
         Assert.InRange((result.ServerTime - DateTime.UtcNow).Duration(), TimeSpan.Zero, TimeSpan.FromSeconds(5));
         Assert.Equal(4, Sntp(server).Answered);
+        // On Linux the receive timestamp is the kernel's arrival time, not a clock read after a queue wait.
+        Assert.Equal(OperatingSystem.IsLinux(), Sntp(server).KernelTimestamps);
+    }
+
+    [Fact]
+    public void KernelTimespecsConvertToNtpTime()
+    {
+        var timestamp = KernelTimestampReceiver.FromUnix(1_700_000_000, 500_000_000);
+        Assert.Equal(1_700_000_000u + 2_208_988_800u, timestamp.Seconds);
+        Assert.Equal(0x80000000u, timestamp.Fraction);
+        Assert.Equal(DateTime.UnixEpoch.AddSeconds(1_700_000_000.5), timestamp.ToDateTime());
+        // After 2036 the seconds wrap into era 1.
+        var late = KernelTimestampReceiver.FromUnix(2_100_000_000, 1);
+        Assert.Equal(DateTime.UnixEpoch.AddSeconds(2_100_000_000), late.ToDateTime().AddTicks(-(late.ToDateTime().Ticks % TimeSpan.TicksPerSecond)));
     }
 
     [Fact]
