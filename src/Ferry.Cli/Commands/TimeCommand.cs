@@ -80,7 +80,7 @@ internal static class TimeCommand
                 bool applied = false;
                 if (dry)
                 {
-                    syncLine = $"dry run: would {plan.Describe()}; " + (missing is null ? "this process has the privilege to" : $"but it could not: {missing}");
+                    syncLine = $"dry run: would {plan.Describe()}; " + (missing is null ? "this process has the privilege to do it" : $"but it could not: {missing}");
                 }
                 else if (missing is not null)
                 {
