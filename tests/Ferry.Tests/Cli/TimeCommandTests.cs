@@ -112,7 +112,7 @@ public class TimeCommandTests
     [Fact]
     public async Task KissOfDeathIsRejectedWithAClearMessage()
     {
-        var (server, port) = await StartAsync(o => o.RatePerSource = 1);
+        var (server, port) = await StartAsync(o => o.RatePerSource = 0.01);
         await using var owned = server;
         var result = await CliHarness.RunAsync(["time", $"127.0.0.1:{port}", "--samples", "3", "--interval", "0"]);
         Assert.Equal(5, result.ExitCode);

@@ -150,7 +150,8 @@ public class SntpServerTests
     [Fact]
     public async Task OverTheRateLimitTheAnswerIsARateKissOfTheSameSize()
     {
-        await using var server = await StartAsync(o => o.RatePerSource = 2);
+        // 0.01/s: a burst of one, then a new token only after 100 s, so a slow test machine cannot refill it.
+        await using var server = await StartAsync(o => o.RatePerSource = 0.01);
         var sntp = Sntp(server);
         using var socket = Connected(sntp);
         var replies = new List<SntpPacket>();
@@ -163,20 +164,35 @@ public class SntpServerTests
             Assert.Equal(0xE0000000_00000000UL + (ulong)i, packet.OriginTime.Value);
             replies.Add(packet);
         }
-        // A burst of 2 is allowed; the rest (well within the same second) are kissed off.
-        Assert.All(replies.Take(2), p => Assert.Equal(2, p.Stratum));
-        Assert.All(replies.Skip(2), p =>
+        Assert.Equal(2, replies[0].Stratum);
+        Assert.All(replies.Skip(1), p =>
         {
             Assert.True(p.IsKissOfDeath);
             Assert.Equal("RATE", p.ReferenceIdText);
             Assert.Equal(SntpLeap.Unsynchronized, p.Leap);
         });
-        Assert.Equal(4, sntp.KissedOff);
+        Assert.Equal(5, sntp.KissedOff);
+        Assert.Equal(1, sntp.Answered);
 
         var ex = await Assert.ThrowsAsync<SntpException>(() => SntpClient.QueryAsync(Query(sntp)));
         Assert.Equal(SntpFailure.KissOfDeath, ex.Failure);
         Assert.Equal("RATE", ex.KissCode);
         Assert.Contains("kiss-o'-death RATE", ex.Message);
+    }
+
+    [Fact]
+    public void EachSourceHasItsOwnBucketAndItRefills()
+    {
+        var limiter = new SntpRateLimiter(2, ticksPerSecond: 1000);
+        var a = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 123).Serialize();
+        var aOtherPort = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 5000).Serialize();
+        var b = new IPEndPoint(IPAddress.Parse("192.0.2.2"), 123).Serialize();
+        Assert.True(limiter.TryAcquire(a, 0));
+        Assert.True(limiter.TryAcquire(aOtherPort, 0));   // the same address: its burst of 2 is now used
+        Assert.False(limiter.TryAcquire(a, 100));
+        Assert.True(limiter.TryAcquire(b, 100));          // another address is not affected
+        Assert.True(limiter.TryAcquire(a, 600));          // 0.5 s later, one token is back
+        Assert.False(limiter.TryAcquire(a, 600));
     }
 
     [Fact]
