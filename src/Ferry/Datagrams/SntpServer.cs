@@ -141,6 +141,12 @@ public sealed class SntpServer : BackgroundService
             {
                 break;
             }
+            catch (SocketException ex)
+            {
+                // Anything else the network stack reports is about one datagram, not the server: keep serving.
+                _logger.LogDebug(ex, "SNTP receive failed");
+                continue;
+            }
 
             if (!TryReadRequest(buffer.AsSpan(0, received), out byte first, out sbyte poll, out var clientTransmit))
             {
