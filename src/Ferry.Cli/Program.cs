@@ -46,6 +46,7 @@ public static class Program
         root.Add(BenchCommand.Create(cli));
         root.Add(SubnetCommand.Create(cli));
         root.Add(DemoCommand.Create(cli));
+        root.Add(TimeCommand.Create(cli));
         return root;
     }
 }

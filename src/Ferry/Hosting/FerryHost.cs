@@ -25,6 +25,11 @@ public static class FerryHost
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.UdpEcho"))));
             builder.AddHostedService(sp => sp.GetRequiredService<UdpEchoListener>());
         }
+        if (options.Ntp is { } ntp)
+        {
+            builder.ConfigureServices(s => s.AddSingleton(sp => new SntpServer(ntp, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Sntp"))));
+            builder.AddHostedService(sp => sp.GetRequiredService<SntpServer>());
+        }
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Ferry.Datagrams;
 using Ferry.Server;
 
 namespace Ferry.Hosting;
@@ -17,4 +18,7 @@ public sealed class FerryHostOptions
 
     /// <summary>The largest datagram the UDP echo answers; larger ones get an error reply.</summary>
     public int UdpEchoMaxDatagram { get; set; } = 65507;
+
+    /// <summary>The SNTP server (<c>--ntp</c>); null for off.</summary>
+    public SntpServerOptions? Ntp { get; set; }
 }
