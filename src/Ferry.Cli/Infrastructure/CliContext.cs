@@ -12,6 +12,9 @@ internal sealed class CliContext
     /// <summary>Raw standard output, for bytes that must arrive untouched.</summary>
     public required Stream StdOut { get; init; }
 
+    /// <summary>Raw standard error, for bytes that must arrive untouched; null writes through <see cref="Error"/> instead.</summary>
+    public Stream? StdErr { get; init; }
+
     public required Stream StdIn { get; init; }
 
     /// <summary>Spectre console for tables, colours and progress (writes to <see cref="Out"/>).</summary>
@@ -32,6 +35,7 @@ internal sealed class CliContext
             Out = outWriter,
             Error = System.Console.Error,
             StdOut = stdout,
+            StdErr = System.Console.OpenStandardError(),
             StdIn = System.Console.OpenStandardInput(),
             Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(outWriter) }),
             StdInIsTerminal = !System.Console.IsInputRedirected,

@@ -1,5 +1,6 @@
 using System.Net;
 using Ferry.Server;
+using Ferry.Services.Exec;
 
 namespace Ferry.Hosting;
 
@@ -17,4 +18,7 @@ public sealed class FerryHostOptions
 
     /// <summary>The largest datagram the UDP echo answers; larger ones get an error reply.</summary>
     public int UdpEchoMaxDatagram { get; set; } = 65507;
+
+    /// <summary>Remote command execution (<c>--allow-exec</c>, <c>--exec-dir</c>, <c>--max-exec</c>, ...); off by default.</summary>
+    public ExecOptions Exec { get; set; } = new();
 }
