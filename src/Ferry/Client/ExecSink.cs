@@ -24,9 +24,9 @@ internal sealed class ExecSink : IResponseSink
 
     public async ValueTask OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
     {
-        if (ReferenceEquals(header.Type, MessageTypes.ExecStdout) || ReferenceEquals(header.Type, MessageTypes.ExecStderr))
+        if (header.Type == MessageTypes.ExecStdout || header.Type == MessageTypes.ExecStderr)
         {
-            var consumer = ReferenceEquals(header.Type, MessageTypes.ExecStdout) ? _stdout : _stderr;
+            var consumer = header.Type == MessageTypes.ExecStdout ? _stdout : _stderr;
             if (consumer is null || _result.Task.IsCompleted)
             {
                 await body.SkipAsync(cancellationToken).ConfigureAwait(false);
@@ -51,7 +51,7 @@ internal sealed class ExecSink : IResponseSink
             }
             return;
         }
-        if (ReferenceEquals(header.Type, MessageTypes.ExecExit))
+        if (header.Type == MessageTypes.ExecExit)
         {
             try
             {
@@ -64,7 +64,7 @@ internal sealed class ExecSink : IResponseSink
             }
             return;
         }
-        if (ReferenceEquals(header.Type, MessageTypes.Error))
+        if (header.Type == MessageTypes.Error)
         {
             _result.TrySetException(ErrorFrames.ToException(header));
             return;

@@ -118,13 +118,14 @@ internal static class ShellCommand
         // cd is resolved by the remote shell itself, so the folder is checked on the server and comes back absolute.
         private async Task ChangeDirectoryAsync(string argument, CancellationToken ct)
         {
+            // What the user typed is shell syntax ('sub dir', $VAR, ~user) and goes as is; folders we hold are quoted.
             string target = argument switch
             {
-                "" or "~" => _home,
-                "-" => _previous ?? _cwd,
+                "" or "~" => ShellQuoting.Quote(_home),
+                "-" => ShellQuoting.Quote(_previous ?? _cwd),
                 _ => argument,
             };
-            var result = await client.ExecAsync($"cd -- {ShellQuoting.Quote(target)} && pwd", _cwd, cancellationToken: ct).ConfigureAwait(false);
+            var result = await client.ExecAsync($"cd -- {target} && pwd", _cwd, cancellationToken: ct).ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
                 var message = Encoding.UTF8.GetString(result.StandardError).Trim();

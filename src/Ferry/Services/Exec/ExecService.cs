@@ -40,7 +40,7 @@ public sealed class ExecService : IFerryService
         {
             throw new FerryException(ProtocolError.Disabled, "exec is disabled on this server; start it with --allow-exec");
         }
-        return ReferenceEquals(request.Type, MessageTypes.ExecStdin) ? OnStdinAsync(request) : StartAsync(request);
+        return request.Type == MessageTypes.ExecStdin ? OnStdinAsync(request) : StartAsync(request);
     }
 
     private ValueTask StartAsync(ServerRequest request)
