@@ -19,5 +19,5 @@ public sealed class ExecOptions
     public TimeSpan? MaxDuration { get; set; }
 
     /// <summary>Bytes read from a command's stdout or stderr per frame: small enough that frames interleave.</summary>
-    public int ChunkBytes { get; set; } = 32 * 1024;
+    public int ChunkBytes { get; set; } = 64 * 1024;
 }

@@ -12,6 +12,7 @@ namespace Ferry.Services.Exec;
 /// </summary>
 internal sealed class ExecProcess
 {
+    private const int PipeBytes = 1024 * 1024;
     private readonly Process _process;
     private readonly int _group; // process group id, 0 when the platform gives us none
     private readonly Stream _stdin;
@@ -85,6 +86,7 @@ internal sealed class ExecProcess
         CancellationToken cancellationToken)
     {
         if (!keepStdin) CloseStdin();
+        UnixProcesses.TryGrowPipe(_process.StandardOutput.BaseStream, PipeBytes);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stdout = PumpAsync(_process.StandardOutput.BaseStream, connection, MessageTypes.ExecStdout, id, chunkBytes, stop.Token);
         var stderr = PumpAsync(_process.StandardError.BaseStream, connection, MessageTypes.ExecStderr, id, chunkBytes, stop.Token);
@@ -201,23 +203,39 @@ internal sealed class ExecProcess
         }
     }
 
-    // Back-pressure: the next read from the pipe waits for the previous frame to be handed to the socket, so a slow
-    // client leaves the pipe full and the command blocked in write(), and server memory stays at one chunk per stream.
+    // Back-pressure: at most one frame is in flight while the next chunk is read from the pipe (two buffers), so a slow
+    // client leaves the pipe full and the command blocked in write(), and server memory stays at two chunks per stream.
+    // Overlapping the pipe read with the socket send is what lets output run at pipe speed.
     private static async Task PumpAsync(Stream pipe, FrameConnection connection, string type, long id, int chunkBytes, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        var current = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        var other = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        ValueTask inFlight = ValueTask.CompletedTask;
         try
         {
             while (true)
             {
-                int n = await pipe.ReadAsync(buffer.AsMemory(0, chunkBytes), cancellationToken).ConfigureAwait(false);
+                int n;
+                try
+                {
+                    n = await pipe.ReadAsync(current.AsMemory(0, chunkBytes), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Never leave a send running past this method: its buffer goes back to the pool below.
+                    var previous = inFlight;
+                    inFlight = ValueTask.CompletedTask;
+                    await previous.ConfigureAwait(false);
+                }
                 if (n == 0) return;
-                await connection.SendAsync<object>(type, id, null, null, buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                inFlight = connection.SendAsync<object>(type, id, null, null, current.AsMemory(0, n), cancellationToken);
+                (current, other) = (other, current);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(other);
             await pipe.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -13,6 +13,7 @@ internal static partial class UnixProcesses
     public const int SigKill = 9;
     private const int WNoHang = 1;
     private const int PrSetChildSubreaper = 36;
+    private const int FSetPipeSize = 1031;
 
     /// <summary>The setsid program, or null where there is none (then only Process.Kill(true) is used).</summary>
     public static string? SetsidPath { get; } = OperatingSystem.IsWindows() ? null
@@ -91,6 +92,16 @@ internal static partial class UnixProcesses
         }
     }
 
+    /// <summary>
+    /// Grows a pipe's kernel buffer (Linux, best effort) so a fast writer fills it in big strides while we send the
+    /// previous chunk: fewer wake-ups per byte. Still bounded, so back-pressure holds.
+    /// </summary>
+    public static void TryGrowPipe(Stream stream, int bytes)
+    {
+        if (!OperatingSystem.IsLinux() || stream is not System.IO.Pipes.PipeStream pipe) return;
+        _ = Fcntl((int)pipe.SafePipeHandle.DangerousGetHandle(), FSetPipeSize, bytes);
+    }
+
     /// <summary>The conventional name of signal <paramref name="number"/> (Linux numbering).</summary>
     public static string SignalName(int number) => number switch
     {
@@ -106,6 +117,9 @@ internal static partial class UnixProcesses
 
     [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
     private static partial int WaitPid(int pid, out int status, int options);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
     private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
