@@ -28,19 +28,31 @@ internal sealed class CliContext
 
     public static CliContext FromProcess()
     {
-        var stdout = System.Console.OpenStandardOutput();
+        var stdout = OpenRaw(1, System.Console.OpenStandardOutput);
         var outWriter = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), 4096, leaveOpen: true) { AutoFlush = true };
         return new CliContext
         {
             Out = outWriter,
             Error = System.Console.Error,
             StdOut = stdout,
-            StdErr = System.Console.OpenStandardError(),
+            StdErr = OpenRaw(2, System.Console.OpenStandardError),
             StdIn = System.Console.OpenStandardInput(),
             Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(outWriter) }),
             StdInIsTerminal = !System.Console.IsInputRedirected,
             StdOutIsTerminal = !System.Console.IsOutputRedirected,
             StdErrIsTerminal = !System.Console.IsErrorRedirected,
         };
+    }
+
+    // Console streams silently drop writes once the reader has gone (EPIPE), so 'ferry exec host -- yes | head' would
+    // run forever. For pipes and terminals, a plain unbuffered stream on the descriptor reports the broken pipe as an
+    // IOException instead. Regular files keep the console stream: FileStream would write at its own offset, not the fd's.
+    private static Stream OpenRaw(int fd, Func<Stream> fallback)
+    {
+        if (OperatingSystem.IsWindows()) return fallback();
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (!stream.CanSeek) return stream;
+        stream.Dispose();
+        return fallback();
     }
 }

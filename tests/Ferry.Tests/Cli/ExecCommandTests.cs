@@ -108,6 +108,33 @@ public class ExecCommandTests
     }
 
     [Fact]
+    public async Task AReaderThatGoesAwayStopsTheRemoteCommandLikeSigpipe()
+    {
+        await using var server = await ExecTestServer.StartAsync();
+        var marker = ProcessTable.Marker();
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ferry.Cli.dll") }.Concat(Exec(server, "-n", "--", $"yes {marker}")))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var client = Process.Start(info)!;
+        try
+        {
+            var line = await client.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(marker, line);
+            client.StandardOutput.Close(); // like 'head -1' exiting
+            await client.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(141, client.ExitCode);
+        }
+        finally
+        {
+            if (!client.HasExited) client.Kill();
+        }
+        Assert.True(await ProcessTable.EventuallyAsync(() => ProcessTable.Matching(marker).Count == 0, TimeSpan.FromSeconds(10)),
+            ProcessTable.Describe(ProcessTable.Matching(marker)));
+    }
+
+    [Fact]
     public async Task DisabledServerIsOneClearLine()
     {
         await using var server = await TestServer.StartAsync();

@@ -44,9 +44,18 @@ internal static class ExecCommand
                 OnStandardError = RemoteOutput.StdErr(cli),
             };
             await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
-            var exit = await client.ExecAsync(remote, ct).ConfigureAwait(false);
-            await cli.StdOut.FlushAsync(ct).ConfigureAwait(false);
-            return Report(cli, exit, remote.Timeout);
+            try
+            {
+                var exit = await client.ExecAsync(remote, ct).ConfigureAwait(false);
+                await cli.StdOut.FlushAsync(ct).ConfigureAwait(false);
+                return Report(cli, exit, remote.Timeout);
+            }
+            catch (LocalOutputClosedException)
+            {
+                // Our reader went away ('ferry exec host -- cat big | head'): the remote command was stopped; end quietly,
+                // with the code a shell gives a writer killed by SIGPIPE.
+                return 128 + 13;
+            }
         });
         return command;
     }
@@ -56,8 +65,8 @@ internal static class ExecCommand
     {
         if (exit.TimedOut)
         {
-            cli.Error.WriteLine($"ferry: the command ran past its {timeout?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) ?? "server's"} s timeout " +
-                "and was killed, with everything it started");
+            var limit = timeout is { } t ? $"its {t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s timeout" : "the server's time limit (--exec-timeout)";
+            cli.Error.WriteLine($"ferry: the command ran past {limit} and was killed, with everything it started");
             return ExitCodes.Timeout;
         }
         // Said only on a terminal: scripts compare stderr byte for byte, and exit code 128+N already tells them.

@@ -6,7 +6,17 @@ namespace Ferry.Cli.Commands.Exec;
 /// <summary>Where remote output lands: the CLI's raw stdout and stderr, written byte for byte and awaited (back-pressure).</summary>
 internal static class RemoteOutput
 {
-    public static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> StdOut(CliContext cli) => cli.StdOut.WriteAsync;
+    public static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> StdOut(CliContext cli) => async (data, ct) =>
+    {
+        try
+        {
+            await cli.StdOut.WriteAsync(data, ct).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new LocalOutputClosedException(ex);
+        }
+    };
 
     public static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> StdErr(CliContext cli)
     {
@@ -19,3 +29,7 @@ internal static class RemoteOutput
         };
     }
 }
+
+/// <summary>Our own standard output was closed by its reader (EPIPE) while remote output was still arriving.</summary>
+internal sealed class LocalOutputClosedException(IOException inner) : Exception("standard output was closed", inner);
+
