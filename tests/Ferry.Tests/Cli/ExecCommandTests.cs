@@ -145,6 +145,20 @@ public class ExecCommandTests
     }
 
     [Fact]
+    public async Task HelpExplainsExecAndShell()
+    {
+        var exec = await CliHarness.RunAsync(["exec", "--help"]);
+        Assert.Equal(0, exec.ExitCode);
+        Assert.Contains("--timeout", exec.StdOut);
+        Assert.Contains("--allow-exec", exec.StdOut);
+        var shell = await CliHarness.RunAsync(["shell", "--help"]);
+        Assert.Equal(0, shell.ExitCode);
+        Assert.Contains("cd", shell.StdOut);
+        var serve = await CliHarness.RunAsync(["serve", "--help"]);
+        Assert.Contains("--max-exec", serve.StdOut);
+    }
+
+    [Fact]
     public async Task BadEnvIsAUsageError()
     {
         var result = await CliHarness.RunAsync(["exec", "127.0.0.1:1", "--env", "NOVALUE", "--", "true"]);

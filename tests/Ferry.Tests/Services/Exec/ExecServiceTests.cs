@@ -90,6 +90,17 @@ public class ExecServiceTests
     }
 
     [Fact]
+    public async Task InputForACommandThatDoesNotReadItIsDroppedWithoutStallingTheConnection()
+    {
+        await using var server = await ExecTestServer.StartAsync();
+        var client = await server.ConnectAsync();
+        var exit = await client.ExecAsync(new RemoteCommand("true") { StandardInput = new MemoryStream(new byte[4 * 1024 * 1024]) }).WaitAsync(Deadline);
+        Assert.Equal(0, exit.ExitCode);
+        var again = await client.ExecAsync("echo still here").WaitAsync(Deadline);
+        Assert.Equal("still here\n", Encoding.UTF8.GetString(again.StandardOutput));
+    }
+
+    [Fact]
     public async Task OutputStreamsLiveBeforeTheCommandEnds()
     {
         await using var server = await ExecTestServer.StartAsync();
