@@ -47,6 +47,8 @@ public static class Program
         root.Add(SubnetCommand.Create(cli));
         root.Add(DemoCommand.Create(cli));
         root.Add(TimeCommand.Create(cli));
+        root.Add(Commands.Exec.ExecCommand.Create(cli));
+        root.Add(Commands.Exec.ShellCommand.Create(cli));
         return root;
     }
 }

@@ -12,6 +12,9 @@ internal sealed class CliContext
     /// <summary>Raw standard output, for bytes that must arrive untouched.</summary>
     public required Stream StdOut { get; init; }
 
+    /// <summary>Raw standard error, for bytes that must arrive untouched; null writes through <see cref="Error"/> instead.</summary>
+    public Stream? StdErr { get; init; }
+
     public required Stream StdIn { get; init; }
 
     /// <summary>Spectre console for tables, colours and progress (writes to <see cref="Out"/>).</summary>
@@ -25,7 +28,7 @@ internal sealed class CliContext
 
     public static CliContext FromProcess()
     {
-        var stdout = System.Console.OpenStandardOutput();
+        var stdout = OpenRaw(1, System.Console.OpenStandardOutput);
         bool stdoutIsTerminal = !System.Console.IsOutputRedirected;
         var outWriter = new StreamWriter(stdout, new System.Text.UTF8Encoding(false), 4096, leaveOpen: true) { AutoFlush = true };
         return new CliContext
@@ -33,6 +36,7 @@ internal sealed class CliContext
             Out = outWriter,
             Error = System.Console.Error,
             StdOut = stdout,
+            StdErr = OpenRaw(2, System.Console.OpenStandardError),
             StdIn = System.Console.OpenStandardInput(),
             // Spectre cannot see through our writer whether stdout is a terminal, so say it: no colour codes in pipes.
             Console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -46,5 +50,17 @@ internal sealed class CliContext
             StdOutIsTerminal = stdoutIsTerminal,
             StdErrIsTerminal = !System.Console.IsErrorRedirected,
         };
+    }
+
+    // Console streams silently drop writes once the reader has gone (EPIPE), so 'ferry exec host -- yes | head' would
+    // run forever. For pipes and terminals, a plain unbuffered stream on the descriptor reports the broken pipe as an
+    // IOException instead. Regular files keep the console stream: FileStream would write at its own offset, not the fd's.
+    private static Stream OpenRaw(int fd, Func<Stream> fallback)
+    {
+        if (OperatingSystem.IsWindows()) return fallback();
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (!stream.CanSeek) return stream;
+        stream.Dispose();
+        return fallback();
     }
 }

@@ -1,7 +1,9 @@
 using Ferry.Datagrams;
 using Ferry.Protocol;
+using Ferry.Security;
 using Ferry.Server;
 using Ferry.Services.Echo;
+using Ferry.Services.Exec;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +16,8 @@ public static class FerryHost
     {
         var builder = new FerryServerBuilder(options.Server);
         builder.Services.Map(MessageTypes.Echo, new EchoService());
+        var exec = new ExecService(options.Exec, options.Server.DataDirectory);
+        builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec);
 
         if (options.TcpEcho is { } tcpEcho)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using Ferry.Datagrams;
 using Ferry.Server;
+using Ferry.Services.Exec;
 
 namespace Ferry.Hosting;
 
@@ -21,4 +22,6 @@ public sealed class FerryHostOptions
 
     /// <summary>The SNTP server (<c>--ntp</c>); null for off.</summary>
     public SntpServerOptions? Ntp { get; set; }
+    /// <summary>Remote command execution (<c>--allow-exec</c>, <c>--exec-dir</c>, <c>--max-exec</c>, ...); off by default.</summary>
+    public ExecOptions Exec { get; set; } = new();
 }

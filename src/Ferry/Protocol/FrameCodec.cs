@@ -135,7 +135,9 @@ public static class FrameCodec
     private static string ReadInternedString(ref Utf8JsonReader reader)
     {
         if (!reader.HasValueSequence && !reader.ValueIsEscaped) return MessageTypes.Intern(reader.ValueSpan);
-        return reader.GetString()!;
+        // A type split across buffer segments (or escaped) still resolves to the constant's instance, so callers can compare by reference.
+        var type = reader.GetString()!;
+        return string.IsInterned(type) ?? type;
     }
 
     private static long ReadNonNegative(ref Utf8JsonReader reader, ProtocolError error, string name)

@@ -33,7 +33,7 @@ public static class CliHarness
             }),
         };
         int code = await Program.RunAsync(args, context, cancellationToken);
-        await outWriter.FlushAsync(cancellationToken);
+        await outWriter.FlushAsync(CancellationToken.None); // the command may have been cancelled; its output still counts
         return new Result(code, stdout.ToArray(), stderr.ToString());
     }
 }

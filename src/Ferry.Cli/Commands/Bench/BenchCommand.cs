@@ -19,6 +19,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure a Ferry server: throughput and latency under load (every bench takes --json)");
         command.Add(BenchEchoCommand.Create(cli));
         command.Add(BenchTimeCommand.Create(cli));
+        command.Add(BenchExecCommand.Create(cli));
         return command;
     }
 }

@@ -37,6 +37,7 @@ internal static class ServeCommand
         [
             new EchoServeOptions(),
             new NtpServeOptions(),
+            new ExecServeOptions(),
         ];
         foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>

@@ -1,0 +1,23 @@
+namespace Ferry.Services.Exec;
+
+/// <summary>Settings for remote command execution (<c>ferry serve --allow-exec</c> and friends).</summary>
+public sealed class ExecOptions
+{
+    /// <summary>Whether the server runs commands at all. Off by default.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The folder commands run in unless the request names one; null for <c>home</c> in the state folder.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Commands running at once on the whole server.</summary>
+    public int MaxConcurrent { get; set; } = 64;
+
+    /// <summary>Commands running at once on one connection.</summary>
+    public int MaxPerConnection { get; set; } = 16;
+
+    /// <summary>The longest any command may run (requests may ask for less); null for no limit.</summary>
+    public TimeSpan? MaxDuration { get; set; }
+
+    /// <summary>Bytes read from a command's stdout or stderr per frame: small enough that frames interleave.</summary>
+    public int ChunkBytes { get; set; } = 64 * 1024;
+}

@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.ComponentModel;
+using System.Diagnostics;
+using Ferry.Connections;
+using Ferry.Protocol;
+
+namespace Ferry.Services.Exec;
+
+/// <summary>
+/// One running command: its process (leader of its own process group), the pumps that stream its stdout and
+/// stderr as frames, its stdin, and the kill that takes down everything it started.
+/// </summary>
+internal sealed class ExecProcess
+{
+    private const int PipeBytes = 1024 * 1024;
+    private readonly Process _process;
+    private readonly int _group; // process group id, 0 when the platform gives us none
+    private readonly Stream _stdin;
+    private readonly CancellationTokenSource _ended = new();
+    private int _stdinClosed;
+    private int _killed;
+
+    private ExecProcess(Process process, int group)
+    {
+        _process = process;
+        _group = group;
+        _stdin = process.StandardInput.BaseStream;
+    }
+
+    /// <summary>Cancelled once the command has ended and been cleaned up.</summary>
+    public CancellationToken Ended => _ended.Token;
+
+    /// <summary>Starts <paramref name="command"/> in <paramref name="directory"/>; throws a <see cref="FerryException"/> when it cannot.</summary>
+    public static ExecProcess Start(string command, string directory, IReadOnlyDictionary<string, string>? environment)
+    {
+        var info = new ProcessStartInfo
+        {
+            WorkingDirectory = directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (OperatingSystem.IsWindows())
+        {
+            info.FileName = Environment.GetEnvironmentVariable("ComSpec") ?? "cmd.exe";
+            info.ArgumentList.Add("/d");
+            info.ArgumentList.Add("/s");
+            info.ArgumentList.Add("/c");
+            info.ArgumentList.Add(command);
+        }
+        else if (UnixProcesses.SetsidPath is { } setsid)
+        {
+            // setsid execs the shell in place (same pid) as leader of a new session and process group.
+            info.FileName = setsid;
+            info.ArgumentList.Add("/bin/sh");
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(command);
+        }
+        else
+        {
+            info.FileName = "/bin/sh";
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(command);
+        }
+        if (environment is not null)
+        {
+            foreach (var (name, value) in environment) info.Environment[name] = value;
+        }
+        try
+        {
+            var process = Process.Start(info) ?? throw new FerryException(ProtocolError.Internal, "the shell did not start");
+            return new ExecProcess(process, UnixProcesses.SetsidPath is null ? 0 : process.Id);
+        }
+        catch (Win32Exception ex)
+        {
+            throw new FerryException(ProtocolError.IoError, $"cannot start the shell: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Streams output until the command ends, then returns how it ended. Cancelling <paramref name="cancellationToken"/>
+    /// (client cancel or disconnect) or running past <paramref name="timeout"/> kills the whole process tree.
+    /// </summary>
+    public async Task<ExecExitMessage> RunAsync(FrameConnection connection, long id, bool keepStdin, TimeSpan? timeout, int chunkBytes,
+        CancellationToken cancellationToken)
+    {
+        if (!keepStdin) CloseStdin();
+        UnixProcesses.TryGrowPipe(_process.StandardOutput.BaseStream, PipeBytes);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stdout = PumpAsync(_process.StandardOutput.BaseStream, connection, MessageTypes.ExecStdout, id, chunkBytes, stop.Token);
+        var stderr = PumpAsync(_process.StandardError.BaseStream, connection, MessageTypes.ExecStderr, id, chunkBytes, stop.Token);
+        bool timedOut = false;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (timeout is { } limit) deadline.CancelAfter(limit);
+            try
+            {
+                await _process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                timedOut = !cancellationToken.IsCancellationRequested;
+                await KillAsync().ConfigureAwait(false);
+                stop.Cancel();
+            }
+            // Whatever the shell left running in its group (background jobs) dies with it: no orphans.
+            await ReapLeftoversAsync().ConfigureAwait(false);
+            // The pipes' write ends are all closed now, so the pumps reach end of file after sending what is buffered.
+            await Task.WhenAll(stdout, stderr).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (stdout.IsFaulted) await stdout.ConfigureAwait(false);
+            if (stderr.IsFaulted) await stderr.ConfigureAwait(false);
+            int code = _process.ExitCode;
+            return new ExecExitMessage
+            {
+                ExitCode = code,
+                // 128+N is how shells report "ended by signal N"; .NET reports a signalled process the same way.
+                Signal = code is > 128 and <= 128 + 64 ? UnixProcesses.SignalName(code - 128) : null,
+                TimedOut = timedOut,
+            };
+        }
+        finally
+        {
+            // Only a command still running is killed here: once the leader is reaped and its group empty, the group id
+            // may be reused by an unrelated process.
+            if (!_process.HasExited) await KillAsync().ConfigureAwait(false);
+            CloseStdin();
+            _ended.Cancel();
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>Writes input bytes to the command; input arriving after the command stopped reading is dropped.</summary>
+    public async ValueTask WriteStdinAsync(FrameBodyReader body, bool eof, CancellationToken cancellationToken)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
+        try
+        {
+            while (body.Remaining > 0)
+            {
+                var chunk = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (Volatile.Read(ref _stdinClosed) == 0)
+                {
+                    foreach (var segment in chunk) await _stdin.WriteAsync(segment, both.Token).ConfigureAwait(false);
+                }
+                body.Advance(chunk.Length);
+            }
+            if (Volatile.Read(ref _stdinClosed) == 0) await _stdin.FlushAsync(both.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException || (ex is OperationCanceledException && _ended.IsCancellationRequested))
+        {
+            // The command closed its input or ended (EPIPE): like a pipe in a shell, the rest of the input is discarded.
+            CloseStdin();
+            await body.SkipAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (eof) CloseStdin();
+    }
+
+    /// <summary>Kills the command's whole process tree (idempotent) and waits until the shell is reaped.</summary>
+    public async Task KillAsync()
+    {
+        if (_ended.IsCancellationRequested) return;
+        if (Interlocked.Exchange(ref _killed, 1) == 0)
+        {
+            try
+            {
+                // The group first (one signal reaches every member, even those whose parent already died), then the
+                // tree, for descendants that left the group.
+                if (_group != 0) UnixProcesses.KillGroup(_group);
+                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or Win32Exception or NotSupportedException)
+            {
+                // Already gone.
+            }
+        }
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            // A process that survives SIGKILL for 10 s is stuck in the kernel; nothing more we can do.
+        }
+        await ReapLeftoversAsync().ConfigureAwait(false);
+    }
+
+    private Task ReapLeftoversAsync() =>
+        _group == 0 ? Task.CompletedTask : UnixProcesses.ReapGroupAsync(_group, _group, TimeSpan.FromSeconds(2));
+
+    private void CloseStdin()
+    {
+        if (Interlocked.Exchange(ref _stdinClosed, 1) != 0) return;
+        try
+        {
+            _stdin.Dispose();
+        }
+        catch (IOException)
+        {
+            // The command already closed its end.
+        }
+    }
+
+    // Back-pressure: at most one frame is in flight while the next chunk is read from the pipe (two buffers), so a slow
+    // client leaves the pipe full and the command blocked in write(), and server memory stays at two chunks per stream.
+    // Overlapping the pipe read with the socket send is what lets output run at pipe speed.
+    private static async Task PumpAsync(Stream pipe, FrameConnection connection, string type, long id, int chunkBytes, CancellationToken cancellationToken)
+    {
+        var current = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        var other = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        ValueTask inFlight = ValueTask.CompletedTask;
+        try
+        {
+            while (true)
+            {
+                int n;
+                try
+                {
+                    n = await pipe.ReadAsync(current.AsMemory(0, chunkBytes), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Never leave a send running past this method: its buffer goes back to the pool below.
+                    var previous = inFlight;
+                    inFlight = ValueTask.CompletedTask;
+                    await previous.ConfigureAwait(false);
+                }
+                if (n == 0) return;
+                inFlight = connection.SendAsync<object>(type, id, null, null, current.AsMemory(0, n), cancellationToken);
+                (current, other) = (other, current);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(other);
+            await pipe.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

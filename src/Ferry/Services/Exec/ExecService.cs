@@ -1,0 +1,152 @@
+using Ferry.Protocol;
+using Ferry.Server;
+
+namespace Ferry.Services.Exec;
+
+/// <summary>
+/// Remote command execution (docs/protocol.md §5.3): <c>exec.start</c> runs one shell command line and streams its
+/// stdout and stderr back live; <c>exec.stdin</c> feeds it; <c>exec.exit</c> ends the exchange with the exit code.
+/// Off unless enabled; capped per connection and per server; every process tree dies with its request.
+/// </summary>
+public sealed class ExecService : IFerryService
+{
+    private const int MaxEnvironmentVariables = 256;
+    private readonly ExecOptions _options;
+    private readonly string _directory;
+    private int _running;
+
+    /// <param name="options">What is allowed.</param>
+    /// <param name="stateDirectory">The server's state folder; commands run in its <c>home</c> folder by default.</param>
+    public ExecService(ExecOptions options, string stateDirectory)
+    {
+        _options = options;
+        _directory = Path.GetFullPath(options.Directory ?? Path.Combine(stateDirectory, "home"));
+        if (options.Enabled)
+        {
+            Directory.CreateDirectory(_directory);
+            UnixProcesses.BecomeSubreaper();
+        }
+    }
+
+    /// <summary>The folder commands run in when the request names none.</summary>
+    public string WorkingDirectory => _directory;
+
+    /// <summary>Commands running on the whole server right now.</summary>
+    public int Running => Volatile.Read(ref _running);
+
+    public ValueTask HandleAsync(ServerRequest request)
+    {
+        if (!_options.Enabled)
+        {
+            throw new FerryException(ProtocolError.Disabled, "exec is disabled on this server; start it with --allow-exec");
+        }
+        return request.Type == MessageTypes.ExecStdin ? OnStdinAsync(request) : StartAsync(request);
+    }
+
+    private ValueTask StartAsync(ServerRequest request)
+    {
+        request.RequireId();
+        var start = request.Read(ExecJsonContext.Default.ExecStartRequest);
+        var command = Validate(start);
+        var directory = ResolveDirectory(start.Cwd);
+        TimeSpan? timeout = start.Timeout is > 0 and var seconds ? TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0)) : null;
+        if (_options.MaxDuration is { } max && (timeout is null || timeout > max)) timeout = max;
+
+        var table = request.Session.GetFeature(static _ => new ExecTable());
+        if (!table.TryReserve(request.Id, _options.MaxPerConnection, out bool duplicate))
+        {
+            if (duplicate) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} is already running a command");
+            throw new FerryException(ProtocolError.Busy,
+                $"busy: this connection already runs {_options.MaxPerConnection} commands (the server's --max-exec-per-connection); wait for one to finish");
+        }
+        ExecProcess? process = null;
+        try
+        {
+            if (Interlocked.Increment(ref _running) > _options.MaxConcurrent)
+            {
+                throw new FerryException(ProtocolError.Busy,
+                    $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
+            }
+            process = ExecProcess.Start(command, directory, start.Env);
+            table.Attach(request.Id, process);
+            var connection = request.Connection;
+            long id = request.Id;
+            bool keepStdin = start.Stdin ?? true;
+            int chunk = _options.ChunkBytes;
+            request.Session.StartBackground(id, async ct =>
+            {
+                try
+                {
+                    var exit = await process.RunAsync(connection, id, keepStdin, timeout, chunk, ct).ConfigureAwait(false);
+                    await connection.SendAsync(MessageTypes.ExecExit, id, exit, ExecJsonContext.Default.ExecExitMessage, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    table.Release(id);
+                    Interlocked.Decrement(ref _running);
+                }
+            });
+            return ValueTask.CompletedTask;
+        }
+        catch
+        {
+            if (process is not null) _ = process.KillAsync();
+            table.Release(request.Id);
+            Interlocked.Decrement(ref _running);
+            throw;
+        }
+    }
+
+    private static ValueTask OnStdinAsync(ServerRequest request)
+    {
+        var message = request.Read(ExecJsonContext.Default.ExecStdinMessage);
+        var process = request.Session.GetFeature(static _ => new ExecTable()).Find(request.Id);
+        // Input for a command that has already ended races with its exit frame; it is dropped, not an error.
+        if (process is null) return request.Body.SkipAsync(request.CancellationToken);
+        return process.WriteStdinAsync(request.Body, message.Eof, request.CancellationToken);
+    }
+
+    private static string Validate(ExecStartRequest start)
+    {
+        if (string.IsNullOrWhiteSpace(start.Command))
+        {
+            throw new FerryException(ProtocolError.BadRequest, "exec.start needs a non-empty 'command'");
+        }
+        if (start.Command.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new FerryException(ProtocolError.BadRequest, "'command' must not contain NUL characters");
+        }
+        if (start.Env is { } env)
+        {
+            if (env.Count > MaxEnvironmentVariables)
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"'env' has {env.Count} variables; at most {MaxEnvironmentVariables} are allowed");
+            }
+            foreach (var (name, value) in env)
+            {
+                if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal)
+                    || value is null || value.Contains('\0', StringComparison.Ordinal))
+                {
+                    throw new FerryException(ProtocolError.BadRequest, $"'env' variable '{name}' is not valid: names must be non-empty without '=' or NUL, values without NUL");
+                }
+            }
+        }
+        if (start.Timeout is < 0 || start.Timeout is double t && double.IsNaN(t))
+        {
+            throw new FerryException(ProtocolError.BadRequest, "'timeout' must be a number of seconds ≥ 0");
+        }
+        return start.Command;
+    }
+
+    private string ResolveDirectory(string? cwd)
+    {
+        if (string.IsNullOrEmpty(cwd)) return _directory;
+        if (cwd.Contains('\0', StringComparison.Ordinal)) throw new FerryException(ProtocolError.BadRequest, "'cwd' must not contain NUL characters");
+        var full = Path.GetFullPath(cwd, _directory);
+        if (!Directory.Exists(full))
+        {
+            throw new FerryException(ProtocolError.NotFound, $"no such folder on the server: {full}");
+        }
+        return full;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Ferry.Services.Exec;
+
+/// <summary>
+/// The few POSIX calls .NET's Process class lacks: signalling a whole process group, becoming the reaper of
+/// orphaned descendants, and reaping them. Commands run in their own process group (via setsid), so one
+/// kill(-pgid) reaches grandchildren even after their parent shell has exited.
+/// </summary>
+internal static partial class UnixProcesses
+{
+    public const int SigKill = 9;
+    private const int WNoHang = 1;
+    private const int PrSetChildSubreaper = 36;
+    private const int FSetPipeSize = 1031;
+
+    /// <summary>The setsid program, or null where there is none (then only Process.Kill(true) is used).</summary>
+    public static string? SetsidPath { get; } = OperatingSystem.IsWindows() ? null
+        : new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Sends SIGKILL to every process in group <paramref name="pgid"/>; false when the group is empty.</summary>
+    public static bool KillGroup(int pgid) => pgid > 1 && Kill(-pgid, SigKill) == 0;
+
+    /// <summary>
+    /// Makes this process the parent of orphaned descendants (Linux), so killed grandchildren whose shell died first
+    /// become our zombies, which <see cref="ReapGroup"/> collects, instead of init's (which, in containers, may never reap).
+    /// </summary>
+    public static void BecomeSubreaper()
+    {
+        if (OperatingSystem.IsLinux()) _ = Prctl(PrSetChildSubreaper, 1, 0, 0, 0);
+    }
+
+    /// <summary>
+    /// Kills what is left of group <paramref name="pgid"/> and reaps the members that became our children, until the
+    /// group is gone or <paramref name="deadline"/> passes. <paramref name="leader"/> is reaped by .NET, so it is skipped.
+    /// </summary>
+    public static async Task ReapGroupAsync(int pgid, int leader, TimeSpan deadline)
+    {
+        if (!KillGroup(pgid)) return; // fast path: nothing left in the group
+        if (!OperatingSystem.IsLinux()) return;
+        var until = DateTime.UtcNow + deadline;
+        int self = Environment.ProcessId;
+        while (true)
+        {
+            bool any = false;
+            foreach (var (pid, parent, state) in GroupMembers(pgid))
+            {
+                if (pid == leader) continue;
+                any = true;
+                if (state == 'Z' && parent == self) _ = WaitPid(pid, out _, WNoHang);
+                else if (state != 'Z') _ = Kill(pid, SigKill);
+            }
+            if (!any || DateTime.UtcNow > until) return;
+            // Killed processes take a moment to become zombies; poll briefly (bounded by the deadline).
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<(int Pid, int Parent, char State)> GroupMembers(int pgid)
+    {
+        IEnumerable<string> entries;
+        try
+        {
+            entries = Directory.EnumerateDirectories("/proc");
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+        foreach (var entry in entries)
+        {
+            var name = Path.GetFileName(entry);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0])) continue;
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(entry, "stat"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue; // the process ended while we looked
+            }
+            // Fields after the command name, which may itself contain spaces and parentheses: state ppid pgrp ...
+            int close = stat.LastIndexOf(')');
+            if (close < 0) continue;
+            var fields = stat[(close + 2)..].Split(' ', 4);
+            if (fields.Length < 3) continue;
+            if (!int.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out int group) || group != pgid) continue;
+            _ = int.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int parent);
+            yield return (int.Parse(name, CultureInfo.InvariantCulture), parent, fields[0][0]);
+        }
+    }
+
+    /// <summary>
+    /// Grows a pipe's kernel buffer (Linux, best effort) so a fast writer fills it in big strides while we send the
+    /// previous chunk: fewer wake-ups per byte. Still bounded, so back-pressure holds.
+    /// </summary>
+    public static void TryGrowPipe(Stream stream, int bytes)
+    {
+        if (!OperatingSystem.IsLinux() || stream is not System.IO.Pipes.PipeStream pipe) return;
+        _ = Fcntl((int)pipe.SafePipeHandle.DangerousGetHandle(), FSetPipeSize, bytes);
+    }
+
+    /// <summary>The conventional name of signal <paramref name="number"/> (Linux numbering).</summary>
+    public static string SignalName(int number) => number switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 4 => "SIGILL", 5 => "SIGTRAP", 6 => "SIGABRT", 7 => "SIGBUS",
+        8 => "SIGFPE", 9 => "SIGKILL", 10 => "SIGUSR1", 11 => "SIGSEGV", 12 => "SIGUSR2", 13 => "SIGPIPE",
+        14 => "SIGALRM", 15 => "SIGTERM", 17 => "SIGCHLD", 18 => "SIGCONT", 19 => "SIGSTOP", 20 => "SIGTSTP",
+        24 => "SIGXCPU", 25 => "SIGXFSZ", 26 => "SIGVTALRM", 27 => "SIGPROF", 31 => "SIGSYS",
+        _ => "SIG" + number.ToString(CultureInfo.InvariantCulture),
+    };
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    private static partial int WaitPid(int pid, out int status, int options);
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+}
