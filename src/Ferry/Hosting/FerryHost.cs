@@ -1,6 +1,8 @@
 using Ferry.Datagrams;
 using Ferry.Protocol;
+using Ferry.Security;
 using Ferry.Server;
+using Ferry.Services.Chat;
 using Ferry.Services.Echo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,6 +16,8 @@ public static class FerryHost
     {
         var builder = new FerryServerBuilder(options.Server);
         builder.Services.Map(MessageTypes.Echo, new EchoService());
+        var chat = new ChatService(new ChatHub(options.Chat));
+        foreach (var type in ChatService.RequestTypes) builder.Services.Map(type, chat, Rights.Chat);
 
         if (options.TcpEcho is { } tcpEcho)
         {
@@ -24,6 +28,14 @@ public static class FerryHost
             builder.ConfigureServices(s => s.AddSingleton(sp => new UdpEchoListener(udpEcho, options.UdpEchoMaxDatagram,
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.UdpEcho"))));
             builder.AddHostedService(sp => sp.GetRequiredService<UdpEchoListener>());
+        }
+        if (options.UdpChat.EndPoint is not null)
+        {
+            var udpChat = options.UdpChat;
+            var keyFile = Path.Combine(options.Server.DataDirectory, "key");
+            builder.ConfigureServices(s => s.AddSingleton(sp => new UdpChatRelay(udpChat, SharedKeyFile.LoadOrCreate(keyFile),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.UdpChat"))));
+            builder.AddHostedService(sp => sp.GetRequiredService<UdpChatRelay>());
         }
         return builder;
     }

@@ -17,4 +17,10 @@ public sealed class FerryHostOptions
 
     /// <summary>The largest datagram the UDP echo answers; larger ones get an error reply.</summary>
     public int UdpEchoMaxDatagram { get; set; } = 65507;
+
+    /// <summary>Chat limits (history, message size, per-member send queue).</summary>
+    public Services.Chat.ChatOptions Chat { get; set; } = new();
+
+    /// <summary>UDP chat relay (<c>--udp-chat</c>); its <see cref="Datagrams.UdpChatOptions.EndPoint"/> is null for off.</summary>
+    public Datagrams.UdpChatOptions UdpChat { get; set; } = new();
 }
