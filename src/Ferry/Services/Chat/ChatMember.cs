@@ -57,6 +57,10 @@ public sealed class ChatMember : IAsyncDisposable
             // The drainer is probably stuck in a write holding the connection's lock, so only wait briefly.
             using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await _connection.SendErrorAsync(0, ProtocolError.Busy, reason, quick.Token).ConfigureAwait(false);
+            // It fitted: end the read loop so the connection closes gracefully and the error is delivered first;
+            // the abort below still follows in case the peer never takes the remaining bytes.
+            _connection.CancelPendingRead();
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnectionFailure(ex))
         {
