@@ -99,39 +99,37 @@ public sealed class UdpChatRelay : BackgroundService
             return;
         }
         var now = _time.GetUtcNow();
-        UdpChatPacket? announce = null;
+        var announcements = new List<UdpChatPacket>(2);
         IPEndPoint[] recipients;
         lock (_members)
         {
             Expire(now);
             if (packet.Kind == "leave")
             {
-                if (_members.Remove(from, out var gone)) announce = UdpChatPacket.Create("leave", gone.Room, gone.Nick, null, _time);
-                recipients = announce is null ? [] : RoomMembers(announce.Room, from);
+                if (_members.Remove(from, out var gone)) announcements.Add(UdpChatPacket.Create("leave", gone.Room, gone.Nick, null, _time));
+                recipients = announcements.Count == 0 ? [] : RoomMembers(announcements[0].Room, from);
             }
             else
             {
+                // Any valid datagram registers its sender, so a lost join is repaired by the next keep-alive or message.
                 bool isNew = !_members.TryGetValue(from, out var existing) || existing.Room != packet.Room || existing.Nick != packet.Nick;
-                if (isNew && existing is not null && existing.Room != packet.Room)
-                {
-                    // Moved rooms: nobody is told in the old one; its members simply stop hearing this sender.
-                }
                 _members[from] = new UdpChatMember(packet.Room, packet.Nick, now);
-                announce = packet.Kind switch
+                if (isNew) announcements.Add(UdpChatPacket.Create("join", packet.Room, packet.Nick, null, _time));
+                if (packet.Kind == "say" && packet.Text is not null)
                 {
-                    "say" when packet.Text is not null => UdpChatPacket.Create("message", packet.Room, packet.Nick, packet.Text, _time),
-                    "join" or "ping" when isNew => UdpChatPacket.Create("join", packet.Room, packet.Nick, null, _time),
-                    _ => null,
-                };
-                recipients = announce is null ? [] : RoomMembers(packet.Room, from);
+                    announcements.Add(UdpChatPacket.Create("message", packet.Room, packet.Nick, packet.Text, _time));
+                }
+                recipients = announcements.Count == 0 ? [] : RoomMembers(packet.Room, from);
             }
         }
-        if (announce is null) return;
-        var datagram = announce.Encode(_key);
-        foreach (var to in recipients)
+        foreach (var announcement in announcements)
         {
-            await _socket.SendToAsync(datagram, SocketFlags.None, to, ct).ConfigureAwait(false);
-            Interlocked.Increment(ref _relayed);
+            var datagram = announcement.Encode(_key);
+            foreach (var to in recipients)
+            {
+                await _socket.SendToAsync(datagram, SocketFlags.None, to, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _relayed);
+            }
         }
     }
 
