@@ -42,6 +42,7 @@ public static class Program
         root.Add(ServeCommand.Create(cli));
         root.Add(EchoCommand.Create(cli));
         root.Add(BenchCommand.Create(cli));
+        root.Add(Commands.Chat.ChatCommand.Create(cli));
         return root;
     }
 }

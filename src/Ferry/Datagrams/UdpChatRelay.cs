@@ -47,6 +47,7 @@ public sealed class UdpChatRelay : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _logger.LogInformation("UDP chat relay on {EndPoint}: datagrams must be signed with the server's shared key; UDP may lose or reorder messages", LocalEndPoint);
         var buffer = GC.AllocateUninitializedArray<byte>(_options.MaxDatagram + 1, pinned: true);
         EndPoint any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!stoppingToken.IsCancellationRequested)
