@@ -25,6 +25,10 @@ public sealed class ChatMember : IAsyncDisposable
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait, // writers use TryWrite: a full queue is reported, never waited on
+            // An idle drainer starts writing on the fan-out thread instead of a thread-pool hop per member; it only
+            // copies into the connection's pipe (the socket send happens on Kestrel's I/O threads), and a drainer
+            // whose peer is slow is not waiting on the queue, so it can never hold the fan-out up.
+            AllowSynchronousContinuations = true,
         });
         _drainer = DrainAsync();
     }
