@@ -19,18 +19,19 @@ internal static class ChatCommand
             Description = "The server: host[:port] (default port 7070), [v6addr]:port, or unix:PATH. Not needed with --udp",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var room = new Option<string>("--room", "-r") { Description = "Room to join", DefaultValueFactory = _ => "lobby" };
-        var nick = new Option<string?>("--nick", "-n") { Description = "Your nick (unique on the server). Default: your login name" };
-        var send = new Option<string?>("--send") { Description = "Send this one message and exit (add --wait to see replies)" };
-        var wait = new Option<double?>("--wait") { Description = "Print what arrives for SECONDS, then exit" };
+        var room = new Option<string>("--room", "-r") { Description = "Room to join", DefaultValueFactory = _ => "lobby", HelpName = "NAME" };
+        var nick = new Option<string?>("--nick", "-n") { Description = "Your nick (unique on the server). Default: your login name", HelpName = "NAME" };
+        var send = new Option<string?>("--send") { Description = "Send this one message and exit (add --wait to see replies)", HelpName = "TEXT" };
+        var wait = new Option<double?>("--wait") { Description = "Print what arrives for SECONDS, then exit", HelpName = "SECONDS" };
         var json = CommonOptions.Json();
         json.Description = "Print one JSON object per event (kind, room, from, to, nick, time, seq, history, reason, text)";
         var udp = new Option<string?>("--udp")
         {
+            HelpName = "HOST:PORT",
             Description = "Use the UDP chat relay at HOST:PORT (ferry serve --udp-chat PORT) instead of rooms on the main port. " +
                 "UDP may lose or reorder messages; each message must fit one datagram (1200 bytes)",
         };
-        var keyFile = new Option<string?>("--key-file") { Description = "UDP chat: the server's shared key file. Default $FERRY_HOME/key or ~/.ferry/key" };
+        var keyFile = new Option<string?>("--key-file") { Description = "UDP chat: the server's shared key file. Default $FERRY_HOME/key or ~/.ferry/key", HelpName = "PATH" };
         var command = new Command("chat",
             "Chat in rooms: everyone in the room sees each message with time and sender; joins, leaves and nick changes are announced.\n" +
             "On a terminal you type while messages arrive above your line. Commands: " + TcpChatLink.Help + ".\n" +

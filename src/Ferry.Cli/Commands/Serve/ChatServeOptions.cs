@@ -25,6 +25,7 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<string?> _udpChat = new("--udp-chat")
     {
+        HelpName = "PORT|HOST:PORT",
         Description = "Also run the UDP chat relay on PORT or HOST:PORT. Datagrams are signed with the shared key in " +
             "<state>/key (created if missing; give it to members). UDP may lose or reorder messages",
     };
