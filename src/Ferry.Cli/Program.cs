@@ -49,6 +49,7 @@ public static class Program
         root.Add(TimeCommand.Create(cli));
         root.Add(Commands.Exec.ExecCommand.Create(cli));
         root.Add(Commands.Exec.ShellCommand.Create(cli));
+        root.Add(Commands.Chat.ChatCommand.Create(cli));
         return root;
     }
 }

@@ -2,6 +2,7 @@ using Ferry.Datagrams;
 using Ferry.Protocol;
 using Ferry.Security;
 using Ferry.Server;
+using Ferry.Services.Chat;
 using Ferry.Services.Echo;
 using Ferry.Services.Exec;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,8 @@ public static class FerryHost
         builder.Services.Map(MessageTypes.Echo, new EchoService());
         var exec = new ExecService(options.Exec, options.Server.DataDirectory);
         builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec);
+        var chat = new ChatService(new ChatHub(options.Chat));
+        foreach (var type in ChatService.RequestTypes) builder.Services.Map(type, chat, Rights.Chat);
 
         if (options.TcpEcho is { } tcpEcho)
         {
@@ -33,6 +36,14 @@ public static class FerryHost
         {
             builder.ConfigureServices(s => s.AddSingleton(sp => new SntpServer(ntp, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Sntp"))));
             builder.AddHostedService(sp => sp.GetRequiredService<SntpServer>());
+        }
+        if (options.UdpChat.EndPoint is not null)
+        {
+            var udpChat = options.UdpChat;
+            var keyFile = Path.Combine(options.Server.DataDirectory, "key");
+            builder.ConfigureServices(s => s.AddSingleton(sp => new UdpChatRelay(udpChat, SharedKeyFile.LoadOrCreate(keyFile),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.UdpChat"))));
+            builder.AddHostedService(sp => sp.GetRequiredService<UdpChatRelay>());
         }
         return builder;
     }

@@ -24,4 +24,9 @@ public sealed class FerryHostOptions
     public SntpServerOptions? Ntp { get; set; }
     /// <summary>Remote command execution (<c>--allow-exec</c>, <c>--exec-dir</c>, <c>--max-exec</c>, ...); off by default.</summary>
     public ExecOptions Exec { get; set; } = new();
+    /// <summary>Chat limits (history, message size, per-member send queue).</summary>
+    public Services.Chat.ChatOptions Chat { get; set; } = new();
+
+    /// <summary>UDP chat relay (<c>--udp-chat</c>); its <see cref="Datagrams.UdpChatOptions.EndPoint"/> is null for off.</summary>
+    public Datagrams.UdpChatOptions UdpChat { get; set; } = new();
 }

@@ -20,6 +20,7 @@ internal static class BenchCommand
         command.Add(BenchEchoCommand.Create(cli));
         command.Add(BenchTimeCommand.Create(cli));
         command.Add(BenchExecCommand.Create(cli));
+        command.Add(BenchChatCommand.Create(cli));
         return command;
     }
 }

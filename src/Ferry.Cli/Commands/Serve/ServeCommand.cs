@@ -38,6 +38,7 @@ internal static class ServeCommand
             new EchoServeOptions(),
             new NtpServeOptions(),
             new ExecServeOptions(),
+            new ChatServeOptions(),
         ];
         foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Net;
+using Ferry.Cli.Infrastructure;
+using Ferry.Hosting;
+
+namespace Ferry.Cli.Commands.Serve;
+
+/// <summary><c>--chat-history</c>, <c>--chat-max-text</c>, <c>--chat-queue</c>, <c>--udp-chat</c>, <c>--udp-chat-max-datagram</c>.</summary>
+internal sealed class ChatServeOptions : IServeOptionGroup
+{
+    private readonly Option<int> _history = new("--chat-history")
+    {
+        Description = "Messages each chat room keeps in memory and shows to people who join",
+        DefaultValueFactory = _ => 50,
+    };
+    private readonly Option<int> _maxText = new("--chat-max-text")
+    {
+        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error",
+        DefaultValueFactory = _ => 4096,
+    };
+    private readonly Option<int> _queue = new("--chat-queue")
+    {
+        Description = "Chat events queued for one member before it counts as stuck and is disconnected (it can rejoin)",
+        DefaultValueFactory = _ => 1024,
+    };
+    private readonly Option<string?> _udpChat = new("--udp-chat")
+    {
+        HelpName = "PORT|HOST:PORT",
+        Description = "Also run the UDP chat relay on PORT or HOST:PORT. Datagrams are signed with the shared key in " +
+            "<state>/key (created if missing; give it to members). UDP may lose or reorder messages",
+    };
+    private readonly Option<int> _udpMax = new("--udp-chat-max-datagram")
+    {
+        Description = "Largest UDP chat datagram accepted",
+        DefaultValueFactory = _ => Datagrams.UdpChatPacket.DefaultMaxDatagram,
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Add(_history);
+        command.Add(_maxText);
+        command.Add(_queue);
+        command.Add(_udpChat);
+        command.Add(_udpMax);
+    }
+
+    public void Apply(ParseResult result, FerryHostOptions options)
+    {
+        var chat = options.Chat;
+        chat.HistorySize = result.GetValue(_history);
+        chat.MaxTextBytes = result.GetValue(_maxText);
+        chat.SendQueueCapacity = result.GetValue(_queue);
+        if (chat.HistorySize is < 0 or > 100_000) throw new CliUsageException("--chat-history must be 0-100000");
+        if (chat.MaxTextBytes is < 1 or > 1024 * 1024) throw new CliUsageException("--chat-max-text must be 1-1048576 bytes");
+        if (chat.SendQueueCapacity is < 1 or > 1_000_000) throw new CliUsageException("--chat-queue must be 1-1000000");
+        var defaultAddress = options.Server.Endpoints.OfType<IPEndPoint>().FirstOrDefault()?.Address ?? IPAddress.Loopback;
+        if (result.GetValue(_udpChat) is { } udp) options.UdpChat.EndPoint = EndPointParser.Parse(udp, defaultAddress, "--udp-chat");
+        options.UdpChat.MaxDatagram = result.GetValue(_udpMax);
+        if (options.UdpChat.MaxDatagram is < 256 or > 65507) throw new CliUsageException("--udp-chat-max-datagram must be 256-65507");
+    }
+}

@@ -1,0 +1,7 @@
+namespace Ferry.Services.Chat;
+
+/// <summary>
+/// One frame waiting in a member's send queue: a <c>chat.event</c> (fields shared by every recipient, text as the
+/// body) or the <c>ok</c> that answers a join, queued so it reaches the member before the room's history.
+/// </summary>
+internal readonly record struct ChatDelivery(long Id, ChatEventMessage? Event, ReadOnlyMemory<byte> Text, ChatJoinReply? Reply = null);

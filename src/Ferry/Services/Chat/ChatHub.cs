@@ -1,0 +1,244 @@
+using Ferry.Protocol;
+
+namespace Ferry.Services.Chat;
+
+/// <summary>
+/// The chat's one piece of shared state: rooms, their members and history, and the nicks in use on this server.
+/// Everything happens under one lock, which is cheap because fan-out only queues (never writes to a socket):
+/// every member of a room therefore sees that room's events in the same order. Members whose queue overflows
+/// are disconnected after the lock is released.
+/// </summary>
+public sealed class ChatHub
+{
+    private const int MaxRooms = 10_000;
+
+    private readonly object _gate = new();
+    private readonly Dictionary<string, ChatMember> _nicks = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, ChatRoom> _rooms = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TimeProvider _time;
+
+    public ChatHub(ChatOptions options, TimeProvider? time = null)
+    {
+        Options = options;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public ChatOptions Options { get; }
+
+    /// <summary>Members disconnected because their send queue overflowed.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    private long _dropped;
+
+    /// <summary>Claims or changes <paramref name="member"/>'s nick, announcing a change to its room.</summary>
+    public string SetNick(ChatMember member, string? requested)
+    {
+        var nick = ChatText.ValidateName(requested, "nick", Options.MaxNickLength);
+        var overflowed = new List<ChatMember>();
+        lock (_gate)
+        {
+            if (_nicks.TryGetValue(nick, out var holder))
+            {
+                if (ReferenceEquals(holder, member))
+                {
+                    if (string.Equals(member.Nick, nick, StringComparison.Ordinal)) return nick;
+                }
+                else
+                {
+                    throw new FerryException(ProtocolError.AlreadyExists, $"the nick '{nick}' is taken on this server; choose another (--nick NAME or /nick NAME)");
+                }
+            }
+            var old = member.Nick;
+            if (old is not null) _nicks.Remove(old);
+            _nicks[nick] = member;
+            member.Nick = nick;
+            if (old is not null && member.Room is { } room)
+            {
+                Broadcast(room, new ChatEventMessage { Kind = "nick", Room = room.Name, From = old, Nick = nick, Time = Now() }, default, overflowed);
+            }
+        }
+        DropAll(overflowed);
+        return nick;
+    }
+
+    /// <summary>
+    /// Moves <paramref name="member"/> into <paramref name="roomName"/>: the answer to request <paramref name="joinId"/>,
+    /// then the room's history, then the join announcement are queued to it in that order.
+    /// </summary>
+    public void Join(ChatMember member, string? roomName, string? nick, long joinId)
+    {
+        var name = ChatText.ValidateName(string.IsNullOrEmpty(roomName) ? "lobby" : roomName, "room", Options.MaxRoomLength);
+        if (nick is not null) SetNick(member, nick);
+        else if (member.Nick is null) ClaimDefaultNick(member);
+        var overflowed = new List<ChatMember>();
+        lock (_gate)
+        {
+            if (member.Nick is null) throw new FerryException(ProtocolError.BadRequest, "this connection has left the chat");
+            if (!_rooms.TryGetValue(name, out var room))
+            {
+                if (_rooms.Count >= MaxRooms) throw new FerryException(ProtocolError.Busy, $"this server already has {MaxRooms} rooms; join an existing one (ferry chat --rooms lists them)");
+                room = new ChatRoom(name, Options.HistorySize);
+                _rooms.Add(name, room);
+            }
+            if (member.Room is { } current) LeaveCore(member, current, "left", overflowed);
+            var reply = new ChatJoinReply
+            {
+                Room = room.Name,
+                Nick = member.Nick,
+                Members = [.. room.Members.Select(m => m.Nick!), member.Nick],
+                History = room.HistoryCount,
+            };
+            member.Room = room;
+            member.JoinId = joinId;
+            room.Members.Add(member);
+            bool fits = member.TryEnqueue(new ChatDelivery(joinId, null, default, reply));
+            foreach (var past in room.History())
+            {
+                fits &= member.TryEnqueue(past with { Id = joinId, Event = past.Event! with { History = true } });
+            }
+            if (!fits) overflowed.Add(member);
+            Broadcast(room, new ChatEventMessage { Kind = "join", Room = room.Name, From = member.Nick, Time = Now() }, default, overflowed);
+        }
+        DropAll(overflowed);
+    }
+
+    /// <summary>Leaves the current room, announcing it; the nick stays claimed.</summary>
+    public void Leave(ChatMember member)
+    {
+        var overflowed = new List<ChatMember>();
+        lock (_gate)
+        {
+            if (member.Room is not { } room) throw new FerryException(ProtocolError.NotFound, "you are not in a room; join one first (/join ROOM)");
+            LeaveCore(member, room, "left", overflowed);
+        }
+        DropAll(overflowed);
+    }
+
+    /// <summary>Sends <paramref name="text"/> to everyone in the member's room (itself included); returns its sequence number.</summary>
+    public long Say(ChatMember member, string? roomName, ReadOnlyMemory<byte> text)
+    {
+        var overflowed = new List<ChatMember>();
+        long seq;
+        lock (_gate)
+        {
+            if (member.Room is not { } room) throw new FerryException(ProtocolError.NotFound, "you are not in a room; join one first (/join ROOM)");
+            if (!string.IsNullOrEmpty(roomName) && !string.Equals(roomName, room.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new FerryException(ProtocolError.NotFound, $"you are in '{room.Name}', not '{ChatText.StripControls(roomName)}'; join it first");
+            }
+            seq = ++room.LastSeq;
+            var message = new ChatEventMessage { Kind = "message", Room = room.Name, From = member.Nick, Time = Now(), Seq = seq };
+            room.Remember(new ChatDelivery(0, message, text));
+            Broadcast(room, message, text, overflowed);
+        }
+        DropAll(overflowed);
+        return seq;
+    }
+
+    /// <summary>Sends a private message to the member holding <paramref name="to"/>.</summary>
+    public void Private(ChatMember member, string? to, ReadOnlyMemory<byte> text)
+    {
+        var target = ChatText.ValidateName(to, "nick", Options.MaxNickLength);
+        bool overflowed;
+        ChatMember? recipient;
+        lock (_gate)
+        {
+            if (member.Nick is null) throw new FerryException(ProtocolError.BadRequest, "choose a nick before sending private messages (chat.nick or chat.join)");
+            if (!_nicks.TryGetValue(target, out recipient) || recipient.Room is null)
+            {
+                throw new FerryException(ProtocolError.NotFound, $"nobody called '{target}' is in a room on this server (/who lists a room's members)");
+            }
+            var message = new ChatEventMessage { Kind = "private", Room = recipient.Room.Name, From = member.Nick, To = recipient.Nick, Time = Now() };
+            overflowed = !recipient.TryEnqueue(new ChatDelivery(recipient.JoinId, message, text));
+        }
+        if (overflowed) DropAll([recipient]);
+    }
+
+    /// <summary>The nicks in <paramref name="roomName"/> (or the member's room).</summary>
+    public ChatWhoMessage Who(ChatMember member, string? roomName)
+    {
+        lock (_gate)
+        {
+            var name = string.IsNullOrEmpty(roomName) ? member.Room?.Name : ChatText.ValidateName(roomName, "room", Options.MaxRoomLength);
+            if (name is null) throw new FerryException(ProtocolError.BadRequest, "you are not in a room; name one (chat.who with 'room')");
+            if (!_rooms.TryGetValue(name, out var room)) throw new FerryException(ProtocolError.NotFound, $"there is no room '{name}' (/rooms lists them)");
+            return new ChatWhoMessage { Room = room.Name, Members = [.. room.Members.Select(m => m.Nick!)] };
+        }
+    }
+
+    /// <summary>Every room with its member count, busiest first.</summary>
+    public ChatRoomsReply Rooms()
+    {
+        lock (_gate)
+        {
+            return new ChatRoomsReply
+            {
+                Rooms = [.. _rooms.Values.OrderByDescending(r => r.Members.Count).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
+                    .Select(r => new ChatRoomInfo(r.Name, r.Members.Count))],
+            };
+        }
+    }
+
+    /// <summary>Takes the member out of its room (announced with <paramref name="reason"/>) and frees its nick.</summary>
+    public void Remove(ChatMember member, string reason)
+    {
+        var overflowed = new List<ChatMember>();
+        lock (_gate)
+        {
+            if (member.Room is { } room) LeaveCore(member, room, reason, overflowed);
+            if (member.Nick is { } nick && _nicks.TryGetValue(nick, out var holder) && ReferenceEquals(holder, member)) _nicks.Remove(nick);
+            member.Nick = null;
+        }
+        DropAll(overflowed);
+    }
+
+    private void ClaimDefaultNick(ChatMember member)
+    {
+        var baseName = ChatText.StripControls(member.PrincipalName);
+        for (int n = 1; n < 1000; n++)
+        {
+            var candidate = n == 1 ? baseName : $"{baseName}-{n}";
+            try
+            {
+                SetNick(member, candidate);
+                return;
+            }
+            catch (FerryException ex) when (ex.Error == ProtocolError.AlreadyExists)
+            {
+                // Try the next suffix.
+            }
+        }
+        throw new FerryException(ProtocolError.Busy, "could not find a free default nick; choose one with --nick");
+    }
+
+    private void LeaveCore(ChatMember member, ChatRoom room, string reason, List<ChatMember> overflowed)
+    {
+        Broadcast(room, new ChatEventMessage { Kind = "leave", Room = room.Name, From = member.Nick, Time = Now(), Reason = reason }, default, overflowed);
+        room.Members.Remove(member);
+        member.Room = null;
+        if (room.Members.Count == 0 && room.HistoryCount == 0) _rooms.Remove(room.Name);
+    }
+
+    private static void Broadcast(ChatRoom room, ChatEventMessage message, ReadOnlyMemory<byte> text, List<ChatMember> overflowed)
+    {
+        foreach (var member in room.Members)
+        {
+            if (!member.TryEnqueue(new ChatDelivery(member.JoinId, message, text))) overflowed.Add(member);
+        }
+    }
+
+    private void DropAll(List<ChatMember> overflowed)
+    {
+        foreach (var member in overflowed)
+        {
+            var nick = member.Nick;
+            if (nick is null) continue; // already removed
+            Interlocked.Increment(ref _dropped);
+            var reason = $"dropped: not reading fast enough ({Options.SendQueueCapacity} chat events were waiting); reconnect to rejoin";
+            Remove(member, reason);
+            member.Disconnect($"chat: {nick} was disconnected for not reading fast enough ({Options.SendQueueCapacity} events queued); reconnect to rejoin");
+        }
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}

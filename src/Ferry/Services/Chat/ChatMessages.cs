@@ -1,0 +1,112 @@
+using System.Text.Json.Serialization;
+
+namespace Ferry.Services.Chat;
+
+/// <summary><c>chat.join</c>: enter <see cref="Room"/> (leaving the current one); <see cref="Nick"/> claims a nick first.</summary>
+public sealed record ChatJoinRequest
+{
+    public string? Room { get; init; }
+
+    public string? Nick { get; init; }
+}
+
+/// <summary>The <c>ok</c> answering <c>chat.join</c>; the room's events follow on the same id.</summary>
+public sealed record ChatJoinReply
+{
+    public string Room { get; init; } = "";
+
+    public string Nick { get; init; } = "";
+
+    public string[] Members { get; init; } = [];
+
+    /// <summary>How many history messages follow (each a <c>chat.event</c> with <c>history: true</c>).</summary>
+    public int History { get; init; }
+}
+
+/// <summary><c>chat.say</c>: the body is the UTF-8 text; <see cref="Room"/>, when given, must be the joined room.</summary>
+public sealed record ChatSayRequest
+{
+    public string? Room { get; init; }
+}
+
+/// <summary>The <c>ok</c> answering <c>chat.say</c>: the message's sequence number in its room.</summary>
+public sealed record ChatSayReply
+{
+    public long Seq { get; init; }
+}
+
+/// <summary><c>chat.msg</c>: a private message to one nick; the body is the UTF-8 text.</summary>
+public sealed record ChatMsgRequest
+{
+    public string? To { get; init; }
+}
+
+/// <summary><c>chat.nick</c> request and reply.</summary>
+public sealed record ChatNickMessage
+{
+    public string? Nick { get; init; }
+}
+
+/// <summary><c>chat.who</c> request (room optional: the joined one) and reply.</summary>
+public sealed record ChatWhoMessage
+{
+    public string? Room { get; init; }
+
+    public string[]? Members { get; init; }
+}
+
+/// <summary>The <c>ok</c> answering <c>chat.rooms</c>.</summary>
+public sealed record ChatRoomsReply
+{
+    public ChatRoomInfo[] Rooms { get; init; } = [];
+}
+
+/// <summary>One room in a <c>chat.rooms</c> answer.</summary>
+public sealed record ChatRoomInfo(string Name, int Members);
+
+/// <summary>
+/// The fields of a <c>chat.event</c> frame; for <c>message</c> and <c>private</c> the body is the text.
+/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>.
+/// </summary>
+public sealed record ChatEventMessage
+{
+    public string Kind { get; init; } = "";
+
+    public string? Room { get; init; }
+
+    /// <summary>Who sent the message, joined, left or changed nick (the old nick).</summary>
+    public string? From { get; init; }
+
+    /// <summary>The recipient of a private message.</summary>
+    public string? To { get; init; }
+
+    /// <summary>The new nick of a <c>nick</c> event.</summary>
+    public string? Nick { get; init; }
+
+    /// <summary>Server time, Unix milliseconds.</summary>
+    public long Time { get; init; }
+
+    /// <summary>The message's sequence number in its room (messages only).</summary>
+    public long Seq { get; init; }
+
+    /// <summary>Replayed from the room's history on join.</summary>
+    public bool History { get; init; }
+
+    /// <summary>Why a member left: <c>left</c>, <c>disconnected</c>, <c>dropped: ...</c>.</summary>
+    public string? Reason { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
+[JsonSerializable(typeof(ChatJoinRequest))]
+[JsonSerializable(typeof(ChatJoinReply))]
+[JsonSerializable(typeof(ChatSayRequest))]
+[JsonSerializable(typeof(ChatSayReply))]
+[JsonSerializable(typeof(ChatMsgRequest))]
+[JsonSerializable(typeof(ChatNickMessage))]
+[JsonSerializable(typeof(ChatWhoMessage))]
+[JsonSerializable(typeof(ChatRoomsReply))]
+[JsonSerializable(typeof(ChatEventMessage))]
+internal sealed partial class ChatJsonContext : JsonSerializerContext
+{
+}

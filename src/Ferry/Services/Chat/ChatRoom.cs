@@ -1,0 +1,38 @@
+namespace Ferry.Services.Chat;
+
+/// <summary>A room: its members and a ring of its last messages. Guarded by the hub's lock.</summary>
+internal sealed class ChatRoom
+{
+    private readonly ChatDelivery[] _history;
+    private int _next;
+    private int _count;
+
+    public ChatRoom(string name, int historySize)
+    {
+        Name = name;
+        _history = new ChatDelivery[Math.Max(0, historySize)];
+    }
+
+    public string Name { get; }
+
+    public List<ChatMember> Members { get; } = [];
+
+    public long LastSeq { get; set; }
+
+    public int HistoryCount => _count;
+
+    public void Remember(in ChatDelivery message)
+    {
+        if (_history.Length == 0) return;
+        _history[_next] = message;
+        _next = (_next + 1) % _history.Length;
+        if (_count < _history.Length) _count++;
+    }
+
+    /// <summary>The remembered messages, oldest first.</summary>
+    public IEnumerable<ChatDelivery> History()
+    {
+        int start = (_next - _count + _history.Length) % Math.Max(1, _history.Length);
+        for (int i = 0; i < _count; i++) yield return _history[(start + i) % _history.Length];
+    }
+}
