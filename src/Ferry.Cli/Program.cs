@@ -42,6 +42,8 @@ public static class Program
         root.Add(ServeCommand.Create(cli));
         root.Add(EchoCommand.Create(cli));
         root.Add(BenchCommand.Create(cli));
+        root.Add(KeyCommand.Create(cli));
+        root.Add(UserCommand.Create(cli));
         return root;
     }
 }

@@ -14,7 +14,8 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
         var frames = new FrameConnection(connection.Transport, connection.Abort);
         var isTls = connection.Features.Get<ITlsHandshakeFeature>() is not null;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
-        var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env);
+        var preAuthSlot = connection.Features.Get<Authentication.PreAuthSlotFeature>()?.Slot;
+        var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env, preAuthSlot);
         connection.Features.Set(session);
         try
         {
