@@ -76,12 +76,18 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
         var message = header.ReadPayload(AuthJsonContext.Default.KeyProofMessage);
         var clientNonce = DecodeFixed(message.Nonce, KeyProof.NonceBytes, "nonce");
         var proof = DecodeFixed(message.Proof, 32, "proof");
+        if (!security.KeyNonces.TryUse(clientNonce))
+        {
+            await FailLoginAsync(session, header.Id, AuthMethods.Key, "key", "replayed handshake (client nonce seen before)", ProtocolError.AuthFailed,
+                "authentication failed: replayed handshake (this client nonce was already used; every handshake needs fresh nonces)").ConfigureAwait(false);
+            return null;
+        }
         var key = security.Key.Current;
         var expected = KeyProof.Client(key, exchange.ServerNonce, clientNonce, binding);
         if (!KeyProof.Matches(expected, proof))
         {
             await FailLoginAsync(session, header.Id, AuthMethods.Key, "key", "the proof does not match the key", ProtocolError.AuthFailed,
-                "authentication failed: wrong key (the key proof does not match this server's key; copy it with 'ferry key show' on the server)").ConfigureAwait(false);
+                "authentication failed: wrong key (the proof does not match this server's key; copy the key with 'ferry key show' on the server)").ConfigureAwait(false);
             return null;
         }
         var principal = new Principal("key", AuthMethods.Key, Rights.All);

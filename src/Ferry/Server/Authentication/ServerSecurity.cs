@@ -49,6 +49,9 @@ internal sealed class ServerSecurity
 
     public UserStore Users { get; }
 
+    /// <summary>Client nonces of recent key proofs, to name replays.</summary>
+    public NonceLedger KeyNonces { get; } = new(100_000);
+
     /// <summary>A per-server secret for the decoy salts of unknown SCRAM users.</summary>
     public byte[] DecoySecret { get; } = RandomNumberGenerator.GetBytes(32);
 
