@@ -80,3 +80,29 @@ public class SecurityCommandTests
         Assert.Contains("expects TLS", result.StdErr);
     }
 }
+
+public class BenchHandshakeCommandTests
+{
+    [Fact]
+    public async Task BenchHandshakeCountsKeyLogins()
+    {
+        await using var server = await TestServer.StartAsync();
+        var result = await CliHarness.RunAsync(["bench", "handshake", $"127.0.0.1:{server.EndPoint.Port}", "-c", "2", "-d", "0.5", "--warmup", "0", "--json", .. server.ClientArgs]);
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.StdOut);
+        Assert.True(doc.RootElement.GetProperty("handshakes").GetInt64() > 0);
+        Assert.Equal("TLS 1.3", doc.RootElement.GetProperty("transport").GetString());
+        Assert.Equal("key", doc.RootElement.GetProperty("method").GetString());
+    }
+
+    [Fact]
+    public async Task BenchHandshakeCountsScramLogins()
+    {
+        await using var server = await TestServer.StartAsync();
+        server.AddUser("ivan", "pw", Ferry.Security.Rights.Chat);
+        var report = await Ferry.Cli.Commands.Bench.BenchHandshakeCommand.RunAsync(server.UserOptions("ivan", "pw"), 2, 0.5, 0, CancellationToken.None);
+        Assert.True(report.Handshakes > 0);
+        Assert.Equal(0, report.Errors);
+        Assert.Equal("scram-sha-256", report.Method);
+    }
+}

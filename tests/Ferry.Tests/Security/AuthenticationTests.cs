@@ -76,7 +76,7 @@ public class AuthenticationTests
         Assert.Contains("'nobody'", unknown.Message);
 
         var lines = log.All;
-        Assert.Contains("Failed scram-sha-256 login from 127.0.0.1 as 'dave': unknown user or wrong password", lines);
+        Assert.Contains("Failed scram-sha-256 login from 127.0.0.1 as 'dave': wrong password", lines);
         Assert.Contains("Failed scram-sha-256 login from 127.0.0.1 as 'nobody': unknown user", lines);
         Assert.DoesNotContain("s3cret-guess", lines);
         Assert.DoesNotContain("an0ther-guess", lines);

@@ -137,7 +137,10 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
         if (error == ProtocolError.AuthFailed)
         {
             delay = security.Throttle.RecordFailure(address);
-            if (method == AuthMethods.Scram && session.GetFeature(_ => new Exchange()).Scram is { UserKnown: false }) reason = "unknown user";
+            if (method == AuthMethods.Scram && reason == "unknown user or wrong password")
+            {
+                reason = session.GetFeature(_ => new Exchange()).Scram is { UserKnown: true } ? "wrong password" : "unknown user";
+            }
         }
         AuthLog.LoginFailed(session.Logger, method, address, user, reason, security.Throttle.Failures(address), (long)delay.TotalMilliseconds);
         if (delay > TimeSpan.Zero)
