@@ -100,7 +100,7 @@ public class BenchHandshakeCommandTests
     {
         await using var server = await TestServer.StartAsync();
         server.AddUser("ivan", "pw", Ferry.Security.Rights.Chat);
-        var report = await Ferry.Cli.Commands.Bench.BenchHandshakeCommand.RunAsync(server.UserOptions("ivan", "pw"), 2, 0.5, 0, CancellationToken.None);
+        var report = await Ferry.Cli.Commands.Bench.BenchHandshakeCommand.RunAsync(server.UserOptions("ivan", "pw"), 2, 1, 1, CancellationToken.None);
         Assert.True(report.Handshakes > 0);
         Assert.Equal(0, report.Errors);
         Assert.Equal("scram-sha-256", report.Method);

@@ -14,6 +14,9 @@ internal static partial class AuthLog
     [LoggerMessage(102, LogLevel.Warning, "Refused a connection from {Remote}: {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, string remote, string reason);
 
+    [LoggerMessage(104, LogLevel.Debug, "TLS handshake with {Remote} failed: {Reason}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, string remote, string reason);
+
     [LoggerMessage(103, LogLevel.Warning, "Connection from {Remote} sent '{Type}' before authenticating; closed")]
     public static partial void RequestBeforeAuth(ILogger logger, string remote, string type);
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Ferry.Security;
@@ -8,9 +7,7 @@ using Ferry.Security.Accounts;
 using Ferry.Security.SharedKey;
 using Ferry.Security.Tls;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Server.Authentication;
@@ -93,13 +90,8 @@ internal sealed class ServerSecurity
         });
         if (Certificate is not null)
         {
-            listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificate = Certificate,
-                SslProtocols = SslProtocols.Tls13,
-                HandshakeTimeout = Options.HandshakeTimeout,
-                ClientCertificateMode = ClientCertificateMode.NoCertificate,
-            });
+            var tls = new ServerTls(Certificate, Options.HandshakeTimeout, logger);
+            listen.Use(next => connection => tls.OnConnectionAsync(connection, next));
         }
     }
 
