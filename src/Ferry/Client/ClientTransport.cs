@@ -38,7 +38,8 @@ internal static class ClientTransport
     public static async Task<(SslStream Stream, X509Certificate2 Certificate)> StartTlsAsync(Stream inner, FerryClientOptions options, CancellationToken cancellationToken)
     {
         X509Certificate2? presented = null;
-        var tls = new SslStream(inner, leaveInnerStreamOpen: false);
+        var raw = new CoalescingStream(inner);
+        var tls = new SslStream(raw, leaveInnerStreamOpen: false);
         try
         {
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
@@ -60,6 +61,7 @@ internal static class ClientTransport
             throw new FerryConnectException(options.Target,
                 $"the TLS handshake with {options.Target} failed ({ex.Message.TrimEnd('.')}); if the server runs with --plaintext, add --plaintext here too", ex);
         }
+        raw.Coalesce = true;
         try
         {
             HostTrust.Verify(options, presented!);

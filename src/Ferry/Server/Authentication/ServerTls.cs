@@ -36,7 +36,8 @@ internal sealed class ServerTls
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
         var transport = connection.Transport;
-        var tls = new SslStream(new PipeDuplexStream(transport), leaveInnerStreamOpen: false);
+        var raw = new PipeDuplexStream(transport);
+        var tls = new SslStream(raw, leaveInnerStreamOpen: false);
         try
         {
             using var deadline = new CancellationTokenSource(_handshakeTimeout);
@@ -50,6 +51,7 @@ internal sealed class ServerTls
             await tls.DisposeAsync().ConfigureAwait(false);
             return;
         }
+        raw.Coalesce = true;
         var input = PipeReader.Create(tls, new StreamPipeReaderOptions(bufferSize: BufferBytes, minimumReadSize: 16 * 1024, leaveOpen: true));
         var output = new TlsPipeWriter(PipeWriter.Create(tls, new StreamPipeWriterOptions(minimumBufferSize: BufferBytes, leaveOpen: true)), tls, transport.Output);
         connection.Features.Set(new TlsConnectionFeature(tls.NegotiatedCipherSuite.ToString()));

@@ -35,6 +35,7 @@ internal sealed class TlsPipeWriter(PipeWriter inner, SslStream tls, PipeWriter 
         try
         {
             await tls.ShutdownAsync().ConfigureAwait(false);
+            await transportOutput.FlushAsync().ConfigureAwait(false);
             await transportOutput.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
