@@ -3,13 +3,13 @@ using System.Text.Json.Serialization;
 namespace Ferry.Security;
 
 /// <summary><c>auth.key.challenge</c>: the server's fresh nonce (base64 of 32 bytes).</summary>
-public sealed class KeyChallengeMessage
+internal sealed class KeyChallengeMessage
 {
     public string Nonce { get; set; } = "";
 }
 
 /// <summary><c>auth.key.proof</c>: the client's fresh nonce and its HMAC proof (both base64).</summary>
-public sealed class KeyProofMessage
+internal sealed class KeyProofMessage
 {
     public string Nonce { get; set; } = "";
 
@@ -17,7 +17,7 @@ public sealed class KeyProofMessage
 }
 
 /// <summary><c>auth.scram.*</c>: one SCRAM message, verbatim as RFC 5802 writes it.</summary>
-public sealed class ScramMessage
+internal sealed class ScramMessage
 {
     public string Message { get; set; } = "";
 }
@@ -46,6 +46,6 @@ public sealed class AuthOkMessage
 [JsonSerializable(typeof(KeyProofMessage))]
 [JsonSerializable(typeof(ScramMessage))]
 [JsonSerializable(typeof(AuthOkMessage))]
-public sealed partial class AuthJsonContext : JsonSerializerContext
+internal sealed partial class AuthJsonContext : JsonSerializerContext
 {
 }

@@ -5,7 +5,7 @@ namespace Ferry.Security;
 /// <c>base × 2^(n-1)</c> (capped). Failures are forgotten after a quiet period. Together with the cap on
 /// unauthenticated connections per address this bounds how fast one address can guess.
 /// </summary>
-public sealed class LoginThrottle
+internal sealed class LoginThrottle
 {
     private const int MaxTrackedAddresses = 10_000;
     private readonly Dictionary<string, (int Failures, DateTime Last)> _failures = new(StringComparer.Ordinal);

@@ -5,7 +5,7 @@ namespace Ferry.Security;
 /// remembering client nonces lets the server say so plainly (and log it) instead of reporting a wrong key.
 /// Bounded: the oldest entries are forgotten first.
 /// </summary>
-public sealed class NonceLedger(int capacity)
+internal sealed class NonceLedger(int capacity)
 {
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();

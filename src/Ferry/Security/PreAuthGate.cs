@@ -4,7 +4,7 @@ namespace Ferry.Security;
 /// Caps connections that have not authenticated yet, per source address and in all, so that idle or slow
 /// handshakes cannot use up the server. A slot is taken at accept and given back on authentication or close.
 /// </summary>
-public sealed class PreAuthGate
+internal sealed class PreAuthGate
 {
     private readonly Dictionary<string, int> _perAddress = new(StringComparer.Ordinal);
     private int _total;

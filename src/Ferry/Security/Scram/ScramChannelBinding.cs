@@ -4,7 +4,7 @@ namespace Ferry.Security.Scram;
 /// The channel the exchange is bound to: over TLS, <c>tls-server-end-point</c> with the server certificate's
 /// SHA-256 (as PostgreSQL's SCRAM-SHA-256-PLUS does); without TLS, none.
 /// </summary>
-public sealed record ScramChannelBinding(string? Type, byte[] Data)
+internal sealed record ScramChannelBinding(string? Type, byte[] Data)
 {
     public const string TlsServerEndPoint = "tls-server-end-point";
 

@@ -7,7 +7,7 @@ namespace Ferry.Security.Scram;
 /// The client side of one SCRAM-SHA-256 exchange: <see cref="ClientFirst"/>, then <see cref="ClientFinal"/> with
 /// the server's challenge, then <see cref="VerifyServerFinal"/>, which proves the server knew the verifier.
 /// </summary>
-public sealed class ScramClient
+internal sealed class ScramClient
 {
     private readonly string _user;
     private readonly string _password;

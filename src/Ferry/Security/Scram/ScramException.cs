@@ -1,7 +1,7 @@
 namespace Ferry.Security.Scram;
 
 /// <summary>A SCRAM exchange failed; the message says why, without secrets.</summary>
-public sealed class ScramException : Exception
+internal sealed class ScramException : Exception
 {
     public ScramException(string message, bool authenticationFailed = false) : base(message) => AuthenticationFailed = authenticationFailed;
 

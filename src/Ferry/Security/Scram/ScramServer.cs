@@ -8,7 +8,7 @@ namespace Ferry.Security.Scram;
 /// (a salt derived from a server secret, so it is stable per name) and then fails exactly like a wrong password,
 /// so the exchange does not reveal which names exist.
 /// </summary>
-public sealed class ScramServer
+internal sealed class ScramServer
 {
     private readonly Func<string, ScramCredential?> _lookup;
     private readonly ScramChannelBinding _binding;

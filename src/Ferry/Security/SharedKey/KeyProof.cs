@@ -9,7 +9,7 @@ namespace Ferry.Security.SharedKey;
 /// proof can never be reflected back as the other's; the fresh nonces make a recorded proof useless later; the
 /// channel binding (the server certificate's hash) makes a proof relayed through another TLS connection useless.
 /// </summary>
-public static class KeyProof
+internal static class KeyProof
 {
     public const int NonceBytes = 32;
 

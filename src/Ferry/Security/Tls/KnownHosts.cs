@@ -4,7 +4,7 @@ namespace Ferry.Security.Tls;
 /// The client's list of accepted server certificates, one <c>HOST:PORT SHA256:hex</c> line per server, like
 /// ssh's known_hosts. Lines starting with <c>#</c> are comments. Updates rewrite the file atomically.
 /// </summary>
-public sealed class KnownHosts
+internal sealed class KnownHosts
 {
     private readonly string _path;
 
