@@ -7,6 +7,7 @@ using Ferry.Client;
 using Ferry.Hosting;
 using Ferry.Security;
 using Ferry.Security.Accounts;
+using Ferry.Security.SharedKey;
 using Ferry.Security.Tls;
 using Ferry.Server;
 
@@ -121,6 +122,39 @@ public sealed class TestServer : IAsyncDisposable
                 certificate is not null && CertificateFingerprint.Of(new X509Certificate2(certificate)) == expected,
         }, cancellationToken);
         return tls;
+    }
+
+    /// <summary>
+    /// A raw stream that has done hello and the shared-key handshake by hand (proving the server too), ready for
+    /// hand-made request frames. The handshake used ids 1-3.
+    /// </summary>
+    public async Task<Stream> OpenAuthenticatedRawStreamAsync(CancellationToken cancellationToken = default)
+    {
+        var stream = await OpenRawStreamAsync(cancellationToken);
+        await stream.WriteAsync(RawFrames.Hello, cancellationToken);
+        await ExpectAsync(stream, "hello", cancellationToken);
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"auth.key.start","id":2}"""), cancellationToken);
+        var challenge = await ExpectAsync(stream, "auth.key.challenge", cancellationToken);
+        var serverNonce = Convert.FromBase64String(challenge.GetProperty("nonce").GetString()!);
+        var clientNonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyProof.NonceBytes);
+        var key = SharedKeyFile.Load(KeyFile);
+        byte[] binding = Options.Server.Plaintext ? [] : Convert.FromHexString(Server.CertificateFingerprint!["SHA256:".Length..]);
+        var proof = KeyProof.Client(key, serverNonce, clientNonce, binding);
+        await stream.WriteAsync(RawFrames.Frame(
+            $$"""{"type":"auth.key.proof","id":3,"nonce":"{{Convert.ToBase64String(clientNonce)}}","proof":"{{Convert.ToBase64String(proof)}}"}"""), cancellationToken);
+        var ok = await ExpectAsync(stream, "auth.ok", cancellationToken);
+        var serverProof = Convert.FromBase64String(ok.GetProperty("proof").GetString()!);
+        if (!KeyProof.Matches(KeyProof.Server(key, serverNonce, clientNonce, binding), serverProof)) throw new InvalidOperationException("the server's key proof is wrong");
+        return stream;
+    }
+
+    private static async Task<System.Text.Json.JsonElement> ExpectAsync(Stream stream, string type, CancellationToken cancellationToken)
+    {
+        var frame = await RawFrames.ReadFrameAsync(stream, cancellationToken) ?? throw new EndOfStreamException($"the server closed before '{type}'");
+        using var doc = System.Text.Json.JsonDocument.Parse(frame.Header);
+        var root = doc.RootElement.Clone();
+        if (root.GetProperty("type").GetString() != type) throw new InvalidOperationException($"expected '{type}', got {frame.Header}");
+        return root;
     }
 
     /// <summary>Connects a client that is disposed with the server.</summary>

@@ -250,6 +250,17 @@ public class AuthenticationTests
     }
 
     [Fact]
+    public async Task RawClientCanAuthenticateByHandAndThenMakeRequests()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"echo","id":4,"size":5}""", "hello"u8));
+        var reply = (await RawFrames.ReadFrameAsync(stream))!.Value;
+        Assert.Equal("echo", RawHandshake.CodeOrType(reply.Header));
+        Assert.Equal("hello"u8.ToArray(), reply.Body);
+    }
+
+    [Fact]
     public async Task PlaintextServerStillRequiresTheKey()
     {
         await using var server = await TestServer.StartPlaintextAsync();

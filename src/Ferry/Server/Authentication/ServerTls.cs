@@ -78,6 +78,3 @@ internal sealed class ServerTls
 
     private sealed record TlsPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }
-
-/// <summary>Marks a connection as running inside TLS (and with which cipher suite).</summary>
-internal sealed record TlsConnectionFeature(string CipherSuite);
