@@ -261,6 +261,46 @@ public class AuthenticationTests
     }
 
     [Fact]
+    public async Task MalformedScramMessageIsABadRequest()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var stream = await server.OpenRawStreamAsync();
+        await RawHandshake.HelloAsync(stream);
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"auth.scram.start","id":2,"message":null}"""));
+        var refusal = (await RawFrames.ReadFrameAsync(stream))!.Value.Header;
+        Assert.Equal("bad_request", RawHandshake.CodeOrType(refusal));
+        Assert.Contains("bad SCRAM message", RawHandshake.Message(refusal));
+    }
+
+    [Fact]
+    public async Task AServerThatDoesNotHoldTheKeyIsCaughtByTheClient()
+    {
+        await using var server = await TestServer.StartAsync(build: b => b.Authenticator = new ImpostorAuthenticator());
+        var ex = await Assert.ThrowsAsync<FerryException>(() => server.ConnectAsync());
+        Assert.Equal(ProtocolError.AuthFailed, ex.Error);
+        Assert.Contains("could not prove it holds the key", ex.Message);
+    }
+
+    /// <summary>Plays the server side of the key handshake without the key: answers with a made-up proof.</summary>
+    private sealed class ImpostorAuthenticator : IServerAuthenticator
+    {
+        public string[] Methods => [AuthMethods.Key];
+
+        public async ValueTask<Principal?> OnFrameAsync(ServerSession session, Ferry.Protocol.FrameHeader header, Ferry.Connections.FrameBodyReader body, CancellationToken cancellationToken)
+        {
+            if (header.Type == "auth.key.start")
+            {
+                await session.Connection.SendAsync("auth.key.challenge", header.Id, new KeyChallengeMessage { Nonce = Convert.ToBase64String(RawHandshake.NewNonce()) },
+                    AuthJsonContext.Default.KeyChallengeMessage, cancellationToken);
+                return null;
+            }
+            await session.Connection.SendAsync("auth.ok", header.Id, new AuthOkMessage { User = "key", Method = "key", Proof = Convert.ToBase64String(new byte[32]) },
+                AuthJsonContext.Default.AuthOkMessage, cancellationToken);
+            return new Principal("key", "key", Rights.All);
+        }
+    }
+
+    [Fact]
     public async Task PlaintextServerStillRequiresTheKey()
     {
         await using var server = await TestServer.StartPlaintextAsync();

@@ -40,7 +40,7 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
                     exchange.Scram = new ScramServer(name => security.Users.Find(name)?.Scram,
                         session.IsTls ? ScramChannelBinding.ForServerCertificateHash(binding) : ScramChannelBinding.None,
                         security.DecoySecret, security.Options.Authentication.ScramIterations);
-                    var clientFirst = header.ReadPayload(AuthJsonContext.Default.ScramMessage).Message;
+                    var clientFirst = header.ReadPayload(AuthJsonContext.Default.ScramMessage).Message ?? "";
                     var serverFirst = exchange.Scram.HandleClientFirst(clientFirst);
                     await session.Connection.SendAsync(MessageTypes.AuthScramChallenge, header.Id, new ScramMessage { Message = serverFirst },
                         AuthJsonContext.Default.ScramMessage, cancellationToken).ConfigureAwait(false);
@@ -104,7 +104,7 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
 
     private async ValueTask<Principal?> CheckScramFinalAsync(ServerSession session, FrameHeader header, Exchange exchange, CancellationToken cancellationToken)
     {
-        var clientFinal = header.ReadPayload(AuthJsonContext.Default.ScramMessage).Message;
+        var clientFinal = header.ReadPayload(AuthJsonContext.Default.ScramMessage).Message ?? "";
         var serverFinal = exchange.Scram!.HandleClientFinal(clientFinal);
         var user = exchange.Scram.User!;
         var account = security.Users.Find(user);
