@@ -36,6 +36,7 @@ public class ServerHostTests
     {
         await using var first = await TestServer.StartAsync();
         var options = new FerryHostOptions();
+        options.Server.DataDirectory = first.DataDirectory; // not ~/.ferry: building a server creates its key and certificate
         options.Server.Endpoints.Add(first.EndPoint);
         await using var second = FerryHost.Build(options);
         var ex = await Assert.ThrowsAnyAsync<IOException>(() => second.StartAsync());
