@@ -50,6 +50,8 @@ public static class Program
         root.Add(Commands.Exec.ExecCommand.Create(cli));
         root.Add(Commands.Exec.ShellCommand.Create(cli));
         root.Add(Commands.Chat.ChatCommand.Create(cli));
+        root.Add(KeyCommand.Create(cli));
+        root.Add(UserCommand.Create(cli));
         return root;
     }
 }

@@ -10,7 +10,7 @@ internal static class EchoCommand
 {
     public static Command Create(CliContext cli)
     {
-        var connect = new ClientFactory();
+        var connect = new ClientFactory(cli);
         var message = new Argument<string[]>("MESSAGE")
         {
             Description = "Words to send (joined by spaces). Without any, standard input is sent as one binary-safe message; on a terminal, each line you type is echoed",

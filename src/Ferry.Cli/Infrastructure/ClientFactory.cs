@@ -9,24 +9,66 @@ namespace Ferry.Cli.Infrastructure;
 /// </summary>
 internal sealed class ClientFactory
 {
+    private readonly CliContext? _cli;
+
+    /// <param name="cli">The console, for the trust and password prompts; without it the process console is used.</param>
+    public ClientFactory(CliContext? cli = null) => _cli = cli;
+
     public Argument<string> Target { get; } = CommonOptions.Target();
 
     public Option<bool> Plaintext { get; } = CommonOptions.Plaintext();
+
+    public Option<string?> KeyFile { get; } = new("--key-file")
+    {
+        Description = "The server's shared key (default: $FERRY_KEY_FILE, else ~/.ferry/key, which 'ferry serve' creates)",
+    };
+
+    public Option<string?> User { get; } = new("--user")
+    {
+        Description = "Log in as this user (SCRAM-SHA-256) instead of with the key; the password comes from $FERRY_PASSWORD or a prompt",
+    };
+
+    public Option<bool> AcceptNew { get; } = new("--accept-new")
+    {
+        Description = "Trust and remember a server seen for the first time without asking (a changed certificate is still refused)",
+    };
 
     /// <summary>Adds the target argument and connection options to <paramref name="command"/>.</summary>
     public void AddTo(Command command, bool withTarget = true)
     {
         if (withTarget) command.Add(Target);
         command.Add(Plaintext);
+        command.Add(KeyFile);
+        command.Add(User);
+        command.Add(AcceptNew);
     }
 
     public FerryClientOptions Options(ParseResult result, string? targetText = null)
     {
         var target = CommonOptions.ParseTarget(targetText ?? result.GetValue(Target)!);
-        return new FerryClientOptions(target)
+        var options = new FerryClientOptions(target)
         {
             Plaintext = result.GetValue(Plaintext),
+            KeyFile = result.GetValue(KeyFile) is { } keyFile ? Path.GetFullPath(keyFile) : null,
+            AcceptNewHost = result.GetValue(AcceptNew),
         };
+        if (options.KeyFile is not null && !File.Exists(options.KeyFile))
+        {
+            throw new CliUsageException($"--key-file: {options.KeyFile} does not exist");
+        }
+        if (result.GetValue(User) is { } user)
+        {
+            options.User = user;
+            options.Password = SecretPrompt.FromEnvironmentOrTerminal(_cli, $"Password for {user}@{target}: ")
+                ?? throw new CliUsageException($"--user {user} needs a password: set FERRY_PASSWORD, or run on a terminal to be asked");
+        }
+        if (SecretPrompt.HasTerminal(_cli))
+        {
+            options.ConfirmNewHost = (host, fingerprint) => SecretPrompt.Confirm(_cli,
+                $"The server {host} is not known yet. Its certificate fingerprint is\n  {fingerprint}\n" +
+                "Compare it with the one 'ferry serve' printed. Trust it and remember it? [y/N] ");
+        }
+        return options;
     }
 
     public Task<FerryClient> ConnectAsync(ParseResult result, CancellationToken cancellationToken) =>

@@ -2,6 +2,8 @@ using System.Net.Sockets;
 using System.Text.Json.Serialization.Metadata;
 using Ferry.Connections;
 using Ferry.Protocol;
+using Ferry.Security;
+using Ferry.Security.Tls;
 
 namespace Ferry.Client;
 
@@ -35,6 +37,12 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
     /// <summary>What the server said in hello.</summary>
     public HelloResponse ServerHello { get; private set; } = new();
 
+    /// <summary>The server certificate's <c>SHA256:hex</c> fingerprint; null over plaintext.</summary>
+    public string? ServerFingerprint { get; private init; }
+
+    /// <summary>Who the server says this client is (user, method, rights); null when the server asked for no authentication.</summary>
+    public AuthOkMessage? Authentication { get; private set; }
+
     /// <summary>Completes when the connection closes.</summary>
     public Task Completion => _readLoop;
 
@@ -57,18 +65,48 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
         {
             throw new FerryConnectException(options.Target, $"could not connect to {options.Target} within {options.ConnectTimeout.TotalSeconds:0.#} s");
         }
-        var client = new FerryClient(options, socket, stream);
+        byte[] channelBinding = [];
+        string? fingerprint = null;
+        if (!options.Plaintext)
+        {
+            try
+            {
+                var (tls, certificate) = await ClientTransport.StartTlsAsync(stream, options, timeout.Token).ConfigureAwait(false);
+                stream = tls;
+                channelBinding = CertificateFingerprint.Hash(certificate);
+                fingerprint = CertificateFingerprint.Format(channelBinding);
+                certificate.Dispose();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                throw new FerryConnectException(options.Target, $"the TLS handshake with {options.Target} did not finish within {options.ConnectTimeout.TotalSeconds:0.#} s (if the server runs with --plaintext, add --plaintext here too)");
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        var client = new FerryClient(options, socket, stream) { ServerFingerprint = fingerprint };
         try
         {
             client._readLoop = client.RunReadLoopAsync();
-            var hello = await client.RequestAsync(MessageTypes.Hello,
-                new HelloRequest { Client = options.ClientName }, ProtocolJsonContext.Default.HelloRequest,
-                ProtocolJsonContext.Default.HelloResponse, timeout.Token).ConfigureAwait(false);
+            Response<HelloResponse> hello;
+            try
+            {
+                hello = await client.RequestAsync(MessageTypes.Hello,
+                    new HelloRequest { Client = options.ClientName }, ProtocolJsonContext.Default.HelloRequest,
+                    ProtocolJsonContext.Default.HelloResponse, timeout.Token).ConfigureAwait(false);
+            }
+            catch (ConnectionClosedException ex) when (options.Plaintext)
+            {
+                throw new FerryConnectException(options.Target, $"{options.Target} closed the connection at hello; it probably expects TLS (drop --plaintext)", ex);
+            }
             client.ServerHello = hello.Payload!;
             if (client.ServerHello.Auth.Length > 0)
             {
-                throw new FerryException(ProtocolError.AuthFailed,
-                    $"{options.Target} requires authentication ({string.Join(", ", client.ServerHello.Auth)}), which this client does not support");
+                client.Authentication = await ClientAuthenticator.RunAsync(client, channelBinding, timeout.Token).ConfigureAwait(false);
             }
             return client;
         }

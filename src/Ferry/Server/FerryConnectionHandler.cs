@@ -12,9 +12,10 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
         var frames = new FrameConnection(connection.Transport, connection.Abort);
-        var isTls = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        var isTls = connection.Features.Get<Authentication.TlsConnectionFeature>() is not null || connection.Features.Get<ITlsHandshakeFeature>() is not null;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
-        var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env);
+        var preAuthSlot = connection.Features.Get<Authentication.PreAuthSlotFeature>()?.Slot;
+        var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env, preAuthSlot);
         connection.Features.Set(session);
         try
         {

@@ -3,12 +3,7 @@ namespace Ferry.Server;
 /// <summary>Where Ferry keeps its state: <c>$FERRY_HOME</c>, else <c>~/.ferry</c>.</summary>
 public static class FerryPaths
 {
-    public static string DefaultHome()
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable("FERRY_HOME");
-        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ferry");
-    }
+    public static string DefaultHome() => Security.StateFolder.Default();
 
     /// <summary>Creates the folder if missing, readable only by its owner on Unix.</summary>
     public static string EnsureDirectory(string path)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Hosting;
@@ -12,8 +13,11 @@ public sealed class FerryServer : IAsyncDisposable
     private readonly List<ListenOptions> _mainListeners;
     private readonly List<(string Name, ListenOptions Listener)> _extraListeners;
 
-    internal FerryServer(WebApplication app, List<ListenOptions> mainListeners, List<(string, ListenOptions)> extraListeners, FerryServerOptions options)
+    internal FerryServer(WebApplication app, List<ListenOptions> mainListeners, List<(string, ListenOptions)> extraListeners, FerryServerOptions options,
+        X509Certificate2? certificate)
     {
+        Certificate = certificate;
+        CertificateFingerprint = certificate is null ? null : Security.Tls.CertificateFingerprint.Of(certificate);
         _app = app;
         _mainListeners = mainListeners;
         _extraListeners = extraListeners;
@@ -21,6 +25,12 @@ public sealed class FerryServer : IAsyncDisposable
     }
 
     public FerryServerOptions Options { get; }
+
+    /// <summary>The TLS certificate clients see; null when serving plaintext.</summary>
+    public X509Certificate2? Certificate { get; }
+
+    /// <summary>The certificate's <c>SHA256:hex</c> fingerprint, as clients pin it; null when serving plaintext.</summary>
+    public string? CertificateFingerprint { get; }
 
     /// <summary>The main endpoints as bound (port 0 replaced by the real port) once started.</summary>
     public IReadOnlyList<EndPoint> Endpoints => _mainListeners.Select(l => l.EndPoint).ToArray();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Ferry.Server.Authentication;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Server;
@@ -70,6 +71,9 @@ public sealed class FerryServerBuilder
     public FerryServer Build()
     {
         if (Options.Endpoints.Count == 0) Options.Endpoints.Add(new IPEndPoint(IPAddress.Loopback, FerryServerOptions.DefaultPort));
+        // Secure by default: TLS (unless plaintext), the shared key and users, and the pre-auth caps.
+        var security = ServerSecurity.Create(Options);
+        Authenticator ??= new FerryAuthenticator(security);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -95,10 +99,12 @@ public sealed class FerryServerBuilder
             var env = new SessionEnvironment(Options, Services, Authenticator,
                 kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options.ServerName);
             var handler = new FerryConnectionHandler(env);
+            var securityLogger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Security");
             foreach (var endPoint in Options.Endpoints)
             {
                 Listen(kestrel, endPoint, listen =>
                 {
+                    security.ConfigureListener(listen, securityLogger);
                     foreach (var middleware in _mainMiddleware) middleware(listen);
                     listen.Run(handler.OnConnectedAsync);
                     mainListeners.Add(listen);
@@ -114,7 +120,7 @@ public sealed class FerryServerBuilder
             }
         });
         var app = builder.Build();
-        return new FerryServer(app, mainListeners, extraListeners, Options);
+        return new FerryServer(app, mainListeners, extraListeners, Options, security.Certificate);
     }
 
     private static void Listen(KestrelServerOptions kestrel, EndPoint endPoint, Action<ListenOptions> configure)

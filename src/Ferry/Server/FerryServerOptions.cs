@@ -14,8 +14,14 @@ public sealed class FerryServerOptions
     /// <summary>The state folder (certificate, keys, users, files); <c>~/.ferry</c> by default.</summary>
     public string DataDirectory { get; set; } = FerryPaths.DefaultHome();
 
-    /// <summary>Run without TLS. For loopback demos and benchmarks.</summary>
-    public bool Plaintext { get; set; } = true;
+    /// <summary>Run without TLS. For loopback demos and benchmarks; refused on other addresses unless <see cref="Insecure"/>.</summary>
+    public bool Plaintext { get; set; }
+
+    /// <summary>Allow <see cref="Plaintext"/> on an address other than loopback.</summary>
+    public bool Insecure { get; set; }
+
+    /// <summary>Pre-authentication caps and the failed-login slow-down (docs/security.md).</summary>
+    public Ferry.Server.Authentication.AuthenticationOptions Authentication { get; set; } = new();
 
     /// <summary>The header limit once authenticated (docs/protocol.md §2.2).</summary>
     public int MaxHeaderBytes { get; set; } = Protocol.FrameCodec.DefaultMaxHeaderBytes;

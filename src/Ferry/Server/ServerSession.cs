@@ -17,12 +17,16 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private readonly Dictionary<long, CancellationTokenSource> _background = [];
     private readonly Dictionary<Type, object> _features = [];
     private readonly CancellationTokenSource _handshakeDeadline;
+    private readonly IDisposable? _preAuthSlot;
     private TaskCompletionSource? _idle;
     private SessionState _state = SessionState.AwaitingHello;
     private bool _draining;
 
-    internal ServerSession(FrameConnection connection, string connectionId, EndPoint? remoteEndPoint, bool isTls, SessionEnvironment env)
+    internal ServerSession(FrameConnection connection, string connectionId, EndPoint? remoteEndPoint, bool isTls, SessionEnvironment env,
+        IDisposable? preAuthSlot = null)
     {
+        _preAuthSlot = preAuthSlot;
+        RemoteAddress = Authentication.ServerSecurity.AddressKey(remoteEndPoint);
         Connection = connection;
         ConnectionId = connectionId;
         RemoteEndPoint = remoteEndPoint;
@@ -48,6 +52,12 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     public string ConnectionId { get; }
 
     public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The peer's IP address (or <c>local</c> for a Unix socket): what limits and logs key on.</summary>
+    public string RemoteAddress { get; }
+
+    /// <summary>The server's log, for the authenticator.</summary>
+    internal ILogger Logger => _logger;
 
     /// <summary>Whether the connection runs inside TLS.</summary>
     public bool IsTls { get; }
@@ -221,6 +231,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         Connection.AllowBodies = true;
         _state = SessionState.Ready;
         _handshakeDeadline.Dispose();
+        _preAuthSlot?.Dispose(); // authenticated: no longer counts against the unauthenticated caps
     }
 
     private async Task RunBackgroundAsync(long id, CancellationTokenSource cts, Func<CancellationToken, Task> work)
@@ -314,6 +325,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             if (feature is IAsyncDisposable disposable) await disposable.DisposeAsync().ConfigureAwait(false);
         }
         _handshakeDeadline.Dispose();
+        _preAuthSlot?.Dispose();
         await Connection.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -9,7 +9,7 @@ public class EchoCommandTests
     public async Task EchoPrintsTheReply()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await CliHarness.RunAsync(["echo", $"127.0.0.1:{server.EndPoint.Port}", "hello", "world", "--upper", "--plaintext"]);
+        var result = await CliHarness.RunAsync(["echo", $"127.0.0.1:{server.EndPoint.Port}", "hello", "world", "--upper", .. server.ClientArgs]);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("HELLO WORLD\n", result.StdOut);
     }
@@ -19,7 +19,7 @@ public class EchoCommandTests
     {
         await using var server = await TestServer.StartAsync();
         var bytes = Enumerable.Range(0, 256).Select(i => (byte)i).Concat(Encoding.UTF8.GetBytes("ž\n")).ToArray();
-        var result = await CliHarness.RunAsync(["echo", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext"], stdin: bytes);
+        var result = await CliHarness.RunAsync(["echo", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs], stdin: bytes);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(bytes, result.StdOutBytes);
     }

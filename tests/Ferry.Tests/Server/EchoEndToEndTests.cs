@@ -76,8 +76,7 @@ public class EchoEndToEndTests
     public async Task RequestBeforeHelloIsRefusedWithAnErrorFrameThenClosed()
     {
         await using var server = await TestServer.StartAsync();
-        using var socket = await RawFrames.ConnectAsync(server.EndPoint.Port);
-        await using var stream = new NetworkStream(socket);
+        await using var stream = await server.OpenRawStreamAsync();
         await stream.WriteAsync(RawFrames.Frame("""{"type":"echo","id":1,"size":2}""", "hi"u8));
         var frame = await RawFrames.ReadFrameAsync(stream);
         Assert.NotNull(frame);
@@ -89,8 +88,7 @@ public class EchoEndToEndTests
     public async Task WrongProtocolVersionIsRefusedClearly()
     {
         await using var server = await TestServer.StartAsync();
-        using var socket = await RawFrames.ConnectAsync(server.EndPoint.Port);
-        await using var stream = new NetworkStream(socket);
+        await using var stream = await server.OpenRawStreamAsync();
         await stream.WriteAsync(RawFrames.Frame("""{"type":"hello","id":1,"version":99}"""));
         var frame = await RawFrames.ReadFrameAsync(stream);
         Assert.Contains("unsupported_version", frame!.Value.Header);
@@ -117,8 +115,7 @@ public class EchoEndToEndTests
         await using var server = await TestServer.StartAsync();
         var good = await server.ConnectAsync();
 
-        using var socket = await RawFrames.ConnectAsync(server.EndPoint.Port);
-        await using var stream = new NetworkStream(socket);
+        await using var stream = await server.OpenRawStreamAsync();
         await stream.WriteAsync(RawFrames.Hello);
         var hello = await RawFrames.ReadFrameAsync(stream);
         Assert.Contains("\"type\":\"hello\"", hello!.Value.Header);
@@ -136,7 +133,8 @@ public class EchoEndToEndTests
     [Fact]
     public async Task StreamEndingMidBodyDoesNotDisturbTheServer()
     {
-        await using var server = await TestServer.StartAsync();
+        // Plaintext, so the test can half-close the raw socket.
+        await using var server = await TestServer.StartPlaintextAsync();
         using (var socket = await RawFrames.ConnectAsync(server.EndPoint.Port))
         {
             await using var stream = new NetworkStream(socket);
@@ -164,8 +162,7 @@ public class EchoEndToEndTests
     public async Task OversizedPreAuthHeaderIsRefused()
     {
         await using var server = await TestServer.StartAsync();
-        using var socket = await RawFrames.ConnectAsync(server.EndPoint.Port);
-        await using var stream = new NetworkStream(socket);
+        await using var stream = await server.OpenRawStreamAsync();
         var huge = "{\"type\":\"hello\",\"id\":1,\"version\":1,\"pad\":\"" + new string('x', 5000) + "\"}";
         await stream.WriteAsync(RawFrames.Frame(huge));
         var error = await RawFrames.ReadFrameAsync(stream);

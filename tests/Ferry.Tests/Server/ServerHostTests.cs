@@ -25,7 +25,8 @@ public class ServerHostTests
         options.Server.Endpoints.Add(new IPEndPoint(IPAddress.Loopback, port));
         await using var second = FerryHost.Build(options);
         await second.StartAsync(); // no TIME_WAIT trouble
-        await using var again = await FerryClient.ConnectAsync(new FerryClientOptions(new FerryTarget("127.0.0.1", port)));
+        // Same state folder: same certificate and key, so the first server's client options still fit.
+        await using var again = await FerryClient.ConnectAsync(first.ClientOptions());
         Assert.Equal("y"u8.ToArray(), await again.EchoAsync("y"u8.ToArray()));
         await second.StopAsync();
     }
@@ -35,6 +36,7 @@ public class ServerHostTests
     {
         await using var first = await TestServer.StartAsync();
         var options = new FerryHostOptions();
+        options.Server.DataDirectory = first.DataDirectory; // not ~/.ferry: building a server creates its key and certificate
         options.Server.Endpoints.Add(first.EndPoint);
         await using var second = FerryHost.Build(options);
         var ex = await Assert.ThrowsAnyAsync<IOException>(() => second.StartAsync());
@@ -49,7 +51,9 @@ public class ServerHostTests
         try
         {
             await using var server = await TestServer.StartAsync(o => o.Server.Endpoints.Add(new UnixDomainSocketEndPoint(path)));
-            await using var client = await FerryClient.ConnectAsync(new FerryClientOptions(FerryTarget.Parse("unix:" + path)));
+            var options = server.ClientOptions();
+            options.Target = FerryTarget.Parse("unix:" + path);
+            await using var client = await FerryClient.ConnectAsync(options);
             Assert.Equal("af_unix"u8.ToArray(), await client.EchoAsync("af_unix"u8.ToArray()));
         }
         finally

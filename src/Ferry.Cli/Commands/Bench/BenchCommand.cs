@@ -21,6 +21,7 @@ internal static class BenchCommand
         command.Add(BenchTimeCommand.Create(cli));
         command.Add(BenchExecCommand.Create(cli));
         command.Add(BenchChatCommand.Create(cli));
+        command.Add(BenchHandshakeCommand.Create(cli));
         return command;
     }
 }

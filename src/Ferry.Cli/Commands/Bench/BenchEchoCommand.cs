@@ -14,7 +14,7 @@ internal static class BenchEchoCommand
 {
     public static Command Create(CliContext cli)
     {
-        var connect = new ClientFactory();
+        var connect = new ClientFactory(cli);
         var connections = new Option<int>("--connections", "-c") { Description = "Concurrent connections", DefaultValueFactory = _ => 100 };
         var inflight = new Option<int>("--inflight", "-k") { Description = "Requests in flight per connection", DefaultValueFactory = _ => 1 };
         var size = new Option<int>("--size", "-s") { Description = "Message size in bytes", DefaultValueFactory = _ => 32 };

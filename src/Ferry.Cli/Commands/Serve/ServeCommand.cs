@@ -39,6 +39,7 @@ internal static class ServeCommand
             new NtpServeOptions(),
             new ExecServeOptions(),
             new ChatServeOptions(),
+            new SecurityServeOptions(),
         ];
         foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>
@@ -81,6 +82,8 @@ internal static class ServeCommand
         var mode = options.Server.Plaintext ? "plaintext" : "TLS";
         cli.Out.WriteLine($"ferry serve: listening on {string.Join(", ", server.Endpoints.Select(Describe))} ({mode})");
         cli.Out.WriteLine($"  state folder: {options.Server.DataDirectory}");
+        if (server.CertificateFingerprint is { } fingerprint) cli.Out.WriteLine($"  certificate:  {fingerprint}");
+        cli.Out.WriteLine($"  shared key:   {Path.Combine(options.Server.DataDirectory, Security.StateFolder.KeyFileName)} (clients on this machine use it; 'ferry key show' to copy it)");
         if (server.ExtraEndPoint("tcp-echo") is { } tcpEcho) cli.Out.WriteLine($"  raw TCP echo: {Describe(tcpEcho)}");
         if (server.Services.GetService(typeof(Datagrams.UdpEchoListener)) is Datagrams.UdpEchoListener udp)
         {
