@@ -1,7 +1,9 @@
 using Ferry.Datagrams;
 using Ferry.Protocol;
 using Ferry.Server;
+using Ferry.Security;
 using Ferry.Services.Echo;
+using Ferry.Services.Files;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +16,16 @@ public static class FerryHost
     {
         var builder = new FerryServerBuilder(options.Server);
         builder.Services.Map(MessageTypes.Echo, new EchoService());
+        var files = new FilesService(options.Files, options.Server.DataDirectory);
+        builder.Services
+            .Map(MessageTypes.FilePut, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileData, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileDone, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileRemove, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileMkdir, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileGet, files, Rights.FilesRead)
+            .Map(MessageTypes.FileList, files, Rights.FilesRead)
+            .Map(MessageTypes.FileStat, files, Rights.FilesRead);
 
         if (options.TcpEcho is { } tcpEcho)
         {

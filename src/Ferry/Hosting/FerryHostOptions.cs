@@ -17,4 +17,7 @@ public sealed class FerryHostOptions
 
     /// <summary>The largest datagram the UDP echo answers; larger ones get an error reply.</summary>
     public int UdpEchoMaxDatagram { get; set; } = 65507;
+
+    /// <summary>The file service (<c>--root</c>).</summary>
+    public Services.Files.FilesOptions Files { get; set; } = new();
 }
