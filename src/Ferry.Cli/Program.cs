@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ferry.Cli.Commands;
 using Ferry.Cli.Commands.Bench;
+using Ferry.Cli.Commands.Files;
 using Ferry.Cli.Commands.Serve;
 using Ferry.Cli.Infrastructure;
 
@@ -42,6 +43,11 @@ public static class Program
         root.Add(ServeCommand.Create(cli));
         root.Add(EchoCommand.Create(cli));
         root.Add(BenchCommand.Create(cli));
+        root.Add(PutCommand.Create(cli));
+        root.Add(GetCommand.Create(cli));
+        root.Add(LsCommand.Create(cli));
+        root.Add(RmCommand.Create(cli));
+        root.Add(MkdirCommand.Create(cli));
         return root;
     }
 }

@@ -51,15 +51,15 @@ internal sealed class DownloadSink : IResponseSink
                     Restarted = true;
                 }
                 _ready = ready;
-                _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Size));
+                _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Length));
             }
             else if (ReferenceEquals(header.Type, MessageTypes.FileData))
             {
                 var ready = _ready ?? throw new FerryException(ProtocolError.BadRequest, "file.data came before file.ready");
                 var data = header.ReadPayload(FilesJsonContext.Default.FileData);
-                if (data.Offset != _writer.Position || _writer.Position + body.Length > ready.Size)
+                if (data.Offset != _writer.Position || _writer.Position + body.Length > ready.Length)
                 {
-                    throw new FerryException(ProtocolError.BadRequest, $"file.data for '{_name}' at byte {data.Offset} does not fit ({_writer.Position} of {ready.Size} written)");
+                    throw new FerryException(ProtocolError.BadRequest, $"file.data for '{_name}' at byte {data.Offset} does not fit ({_writer.Position} of {ready.Length} written)");
                 }
                 while (body.Remaining > 0)
                 {
@@ -67,16 +67,16 @@ internal sealed class DownloadSink : IResponseSink
                     await _writer.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
                     body.Advance(chunk.Length);
                 }
-                _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Size));
+                _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Length));
             }
             else if (ReferenceEquals(header.Type, MessageTypes.FileDone))
             {
                 var ready = _ready ?? throw new FerryException(ProtocolError.BadRequest, "file.done came before file.ready");
                 var done = header.ReadPayload(FilesJsonContext.Default.FileDone);
                 var actual = await _writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-                if (_writer.Position != ready.Size)
+                if (_writer.Position != ready.Length)
                 {
-                    throw new FerryException(ProtocolError.IoError, $"'{_name}' ended after {_writer.Position} of {ready.Size} bytes");
+                    throw new FerryException(ProtocolError.IoError, $"'{_name}' ended after {_writer.Position} of {ready.Length} bytes");
                 }
                 _done.TrySetResult((ready, done.Sha256 ?? "", actual));
             }

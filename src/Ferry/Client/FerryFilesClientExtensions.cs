@@ -39,7 +39,7 @@ public static class FerryFilesClientExtensions
             await client.Connection.SendAsync(MessageTypes.FilePut, id, new FilePutRequest
             {
                 Path = remotePath,
-                Size = size,
+                Length = size,
                 Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
                 Mode = FileMetadata.ModeOf(fullPath),
                 Force = options.Force,
@@ -191,7 +191,7 @@ public static class FerryFilesClientExtensions
         FileMetadata.Apply(partPath, outcome.Ready.Mtime, outcome.Ready.Mode);
         File.Move(partPath, fullPath, overwrite: options.Force);
         long resumedFrom = sink.Restarted ? 0 : offset;
-        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Size, outcome.Ready.Size - resumedFrom, outcome.Actual, resumedFrom, sink.Restarted, clock.Elapsed);
+        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, sink.Restarted, clock.Elapsed);
     }
 
     /// <summary>Lists a remote folder (or describes one file); <paramref name="recursive"/> walks sub-folders, naming entries by relative path.</summary>

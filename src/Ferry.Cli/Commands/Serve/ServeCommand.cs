@@ -36,6 +36,7 @@ internal static class ServeCommand
         IServeOptionGroup[] groups =
         [
             new EchoServeOptions(),
+            new FilesServeOptions(),
         ];
         foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>

@@ -2,12 +2,15 @@ using System.Text.Json.Serialization;
 
 namespace Ferry.Services.Files;
 
-/// <summary>Fields of <c>file.put</c>: where the upload goes and what it is (docs/protocol.md §5.3).</summary>
+/// <summary>
+/// Fields of <c>file.put</c>: where the upload goes and what it is (docs/protocol.md §5.3). File sizes travel as
+/// <c>length</c>, because <c>size</c> is the envelope's body size.
+/// </summary>
 public sealed record FilePutRequest
 {
     public string Path { get; init; } = "";
 
-    public long Size { get; init; }
+    public long Length { get; init; }
 
     /// <summary>Modification time, Unix milliseconds; 0 leaves the server's clock time.</summary>
     public long Mtime { get; init; }
@@ -48,7 +51,7 @@ public sealed record FileReady
 
     public string? PrefixSha256 { get; init; }
 
-    public long Size { get; init; }
+    public long Length { get; init; }
 
     public long Mtime { get; init; }
 
@@ -75,7 +78,7 @@ public sealed record FileResult
 {
     public string Path { get; init; } = "";
 
-    public long Size { get; init; }
+    public long Length { get; init; }
 
     public string Sha256 { get; init; } = "";
 }
@@ -101,7 +104,7 @@ public sealed record FileEntry
     /// <summary><c>file</c>, <c>dir</c> or <c>link</c>.</summary>
     public string Kind { get; init; } = "";
 
-    public long Size { get; init; }
+    public long Length { get; init; }
 
     /// <summary>Modification time, Unix milliseconds.</summary>
     public long Mtime { get; init; }

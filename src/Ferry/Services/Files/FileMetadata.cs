@@ -29,7 +29,7 @@ public static class FileMetadata
         {
             Name = name,
             Kind = kind,
-            Size = info is FileInfo file && kind == FileKinds.File ? file.Length : 0,
+            Length = info is FileInfo file && kind == FileKinds.File ? file.Length : 0,
             Mtime = ToUnixMilliseconds(info.LastWriteTimeUtc),
             Mode = OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode & PermissionMask,
         };

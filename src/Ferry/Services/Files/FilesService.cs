@@ -50,7 +50,7 @@ public sealed class FilesService : IFerryService
     {
         request.RequireId();
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);
-        if (put.Size < 0) throw new FerryException(ProtocolError.BadRequest, "file.put 'size' must not be negative");
+        if (put.Length < 0) throw new FerryException(ProtocolError.BadRequest, "file.put 'length' must not be negative");
         if (put.Mode is < 0 or > FileMetadata.PermissionMask) throw new FerryException(ProtocolError.BadRequest, "file.put 'mode' must be 0-0777");
         var uploads = request.Session.GetFeature(_ => new UploadTable());
         if (uploads.Contains(request.Id)) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
@@ -114,7 +114,7 @@ public sealed class FilesService : IFerryService
             hash = Sha256Hex.Create();
             long offset = 0;
             string? prefix = null;
-            if (put.Resume && file.Length > 0 && file.Length <= put.Size)
+            if (put.Resume && file.Length > 0 && file.Length <= put.Length)
             {
                 // The bytes already here count towards the final hash; the client checks them against its own.
                 await Sha256Hex.AppendPrefixAsync(hash, file, file.Length, request.CancellationToken).ConfigureAwait(false);
@@ -136,7 +136,7 @@ public sealed class FilesService : IFerryService
                 throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
             }
             await request.Connection.SendAsync(MessageTypes.FileReady, request.Id,
-                new FileReady { Offset = offset, PrefixSha256 = prefix, Size = put.Size }, FilesJsonContext.Default.FileReady,
+                new FileReady { Offset = offset, PrefixSha256 = prefix, Length = put.Length }, FilesJsonContext.Default.FileReady,
                 request.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not FerryException)
@@ -171,9 +171,9 @@ public sealed class FilesService : IFerryService
             {
                 throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' starts at byte {data.Offset}, but {writer.Position} are written");
             }
-            if (writer.Position + body.Length > upload.Request.Size)
+            if (writer.Position + body.Length > upload.Request.Length)
             {
-                throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' goes past its announced size of {upload.Request.Size} bytes");
+                throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' goes past its announced size of {upload.Request.Length} bytes");
             }
             while (body.Remaining > 0)
             {
@@ -211,9 +211,9 @@ public sealed class FilesService : IFerryService
             actual = await upload.Writer.CompleteAsync(request.CancellationToken).ConfigureAwait(false);
             long received = upload.Writer.Position;
             await upload.DisposeAsync().ConfigureAwait(false);
-            if (received != put.Size)
+            if (received != put.Length)
             {
-                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Size} bytes; the partial file was kept for --resume");
+                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept for --resume");
             }
             if (!Sha256Hex.Same(actual, done.Sha256))
             {
@@ -236,7 +236,7 @@ public sealed class FilesService : IFerryService
             await upload.DisposeAsync().ConfigureAwait(false);
             throw FileErrors.Map(ex, put.Path);
         }
-        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, new FileResult { Path = put.Path, Size = put.Size, Sha256 = actual },
+        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
             FilesJsonContext.Default.FileResult, request.CancellationToken).ConfigureAwait(false);
     }
 
@@ -313,7 +313,7 @@ public sealed class FilesService : IFerryService
         await connection.SendAsync(MessageTypes.FileReady, id, new FileReady
         {
             Offset = offset,
-            Size = size,
+            Length = size,
             Mtime = FileMetadata.ToUnixMilliseconds(File.GetLastWriteTimeUtc(path)),
             Mode = FileMetadata.ModeOf(path),
         }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
