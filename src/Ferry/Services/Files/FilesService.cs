@@ -19,7 +19,8 @@ public sealed class FilesService : IFerryService
     private readonly FilesOptions _options;
     private readonly Lazy<FileSandbox> _sandbox;
     // Part files being written by any connection: a second upload to the same .part gets 'busy', not mixed data.
-    private readonly ConcurrentDictionary<string, byte> _activeParts = new(StringComparer.Ordinal);
+    // The value completes when that upload lets go of its .part.
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _activeParts = new(StringComparer.Ordinal);
 
     /// <param name="options">The service's settings.</param>
     /// <param name="dataDirectory">The server's state folder; the default root is its <c>files/</c>.</param>
@@ -94,12 +95,28 @@ public sealed class FilesService : IFerryService
         {
             throw FileErrors.Map(ex, put.Path);
         }
-        if (!_activeParts.TryAdd(partPath, 0))
+        var claim = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_activeParts.TryAdd(partPath, claim))
         {
-            throw new FerryException(ProtocolError.Busy, $"the same upload of '{FileSandbox.Printable(put.Path)}' is already in progress on another connection");
+            if (put.Resume && _activeParts.TryGetValue(partPath, out var holder))
+            {
+                // A client that lost its connection and resumes at once may beat the server noticing the drop:
+                // give the old connection a moment to close its copy of the .part.
+                await holder.Task.WaitAsync(TimeSpan.FromSeconds(5), request.CancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            if (!_activeParts.TryAdd(partPath, claim))
+            {
+                throw new FerryException(ProtocolError.Busy, $"the same upload of '{FileSandbox.Printable(put.Path)}' is already in progress on another connection");
+            }
+        }
+        void Release()
+        {
+            _activeParts.TryRemove(new KeyValuePair<string, TaskCompletionSource>(partPath, claim));
+            claim.TrySetResult();
         }
         FileStream? file = null;
         IncrementalHash? hash = null;
+        bool handedOver = false; // once the writer owns the file, the upload's disposal releases the claim
         try
         {
             var partOptions = new FileStreamOptions
@@ -129,7 +146,8 @@ public sealed class FilesService : IFerryService
             writer = new PartFileWriter(file, hash);
             file = null;
             hash = null;
-            var upload = new Upload(put, target.RealPath, partPath, writer, () => _activeParts.TryRemove(partPath, out _));
+            handedOver = true;
+            var upload = new Upload(put, target.RealPath, partPath, writer, Release);
             if (!uploads.TryAdd(request.Id, upload))
             {
                 await upload.DisposeAsync().ConfigureAwait(false);
@@ -143,7 +161,7 @@ public sealed class FilesService : IFerryService
         {
             if (file is not null) await file.DisposeAsync().ConfigureAwait(false);
             hash?.Dispose();
-            if (file is not null || hash is not null) _activeParts.TryRemove(partPath, out _);
+            if (!handedOver) Release();
             if (ex is IOException && File.Exists(partPath) && !FileErrors.IsDiskFull((IOException)ex) && IsLockConflict(ex))
             {
                 throw new FerryException(ProtocolError.Busy, $"the same upload of '{FileSandbox.Printable(put.Path)}' is already in progress", ex);
