@@ -41,7 +41,21 @@ internal static class FileTestData
     }
 
     /// <summary>Every path under <paramref name="folder"/> (files, folders, links), for before/after comparisons.</summary>
-    public static SortedSet<string> Snapshot(string folder) =>
-        new(Directory.EnumerateFileSystemEntries(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Select(p => Path.GetRelativePath(folder, p)), StringComparer.Ordinal);
+    /// Links are listed, never followed (a link to '..' or '/etc' would otherwise walk far outside).
+    public static SortedSet<string> Snapshot(string folder)
+    {
+        var result = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>();
+        pending.Push(folder);
+        while (pending.Count > 0)
+        {
+            foreach (var entry in new DirectoryInfo(pending.Pop()).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0 }))
+            {
+                string size = entry is FileInfo { LinkTarget: null } file ? $" {file.Length}" : "";
+                result.Add(Path.GetRelativePath(folder, entry.FullName) + size);
+                if (entry is DirectoryInfo && entry.LinkTarget is null) pending.Push(entry.FullName);
+            }
+        }
+        return result;
+    }
 }
