@@ -166,18 +166,17 @@ public static class FerryFilesClientExtensions
                 FilesJsonContext.Default.FileGetRequest, cancellationToken).ConfigureAwait(false);
             outcome = await sink.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not FerryException { Error: ProtocolError.NotFound or ProtocolError.BadPath or ProtocolError.Forbidden })
+        catch (Exception ex)
         {
-            await client.TrySendCancelAsync(id).ConfigureAwait(false);
-            client.Unregister(id);
-            await writer.DisposeAsync().ConfigureAwait(false); // the .part stays for --resume
-            throw;
-        }
-        catch
-        {
+            // A server refusal means nothing is streaming; anything else (Ctrl+C, a local error) may be mid-stream.
+            if (ex is not FerryException { Error: ProtocolError.NotFound or ProtocolError.BadPath or ProtocolError.Forbidden })
+            {
+                await client.TrySendCancelAsync(id).ConfigureAwait(false);
+            }
             client.Unregister(id);
             await writer.DisposeAsync().ConfigureAwait(false);
-            if (offset == 0) File.Delete(partPath); // nothing came; leave no empty .part behind
+            // Keep what arrived for --resume, but leave no empty .part behind.
+            if (File.Exists(partPath) && new FileInfo(partPath).Length == 0) File.Delete(partPath);
             throw;
         }
         client.Unregister(id);
