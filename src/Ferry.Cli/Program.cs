@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ferry.Cli.Commands;
 using Ferry.Cli.Commands.Bench;
 using Ferry.Cli.Commands.Demo;
+using Ferry.Cli.Commands.Files;
 using Ferry.Cli.Commands.Serve;
 using Ferry.Cli.Commands.Subnet;
 using Ferry.Cli.Infrastructure;
@@ -52,6 +53,11 @@ public static class Program
         root.Add(Commands.Chat.ChatCommand.Create(cli));
         root.Add(KeyCommand.Create(cli));
         root.Add(UserCommand.Create(cli));
+        root.Add(PutCommand.Create(cli));
+        root.Add(GetCommand.Create(cli));
+        root.Add(LsCommand.Create(cli));
+        root.Add(RmCommand.Create(cli));
+        root.Add(MkdirCommand.Create(cli));
         return root;
     }
 }

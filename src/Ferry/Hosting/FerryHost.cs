@@ -5,6 +5,7 @@ using Ferry.Server;
 using Ferry.Services.Chat;
 using Ferry.Services.Echo;
 using Ferry.Services.Exec;
+using Ferry.Services.Files;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -21,6 +22,16 @@ public static class FerryHost
         builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec);
         var chat = new ChatService(new ChatHub(options.Chat));
         foreach (var type in ChatService.RequestTypes) builder.Services.Map(type, chat, Rights.Chat);
+        var files = new FilesService(options.Files, options.Server.DataDirectory);
+        builder.Services
+            .Map(MessageTypes.FilePut, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileData, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileDone, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileRemove, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileMkdir, files, Rights.FilesWrite)
+            .Map(MessageTypes.FileGet, files, Rights.FilesRead)
+            .Map(MessageTypes.FileList, files, Rights.FilesRead)
+            .Map(MessageTypes.FileStat, files, Rights.FilesRead);
 
         if (options.TcpEcho is { } tcpEcho)
         {

@@ -29,4 +29,6 @@ public sealed class FerryHostOptions
 
     /// <summary>UDP chat relay (<c>--udp-chat</c>); its <see cref="Datagrams.UdpChatOptions.EndPoint"/> is null for off.</summary>
     public Datagrams.UdpChatOptions UdpChat { get; set; } = new();
+    /// <summary>The file service (<c>--root</c>).</summary>
+    public Services.Files.FilesOptions Files { get; set; } = new();
 }

@@ -42,6 +42,7 @@ public static class MessageTypes
     public const string FileStat = "file.stat";
     public const string FileRemove = "file.remove";
     public const string FileMkdir = "file.mkdir";
+    public const string FileReady = "file.ready";
 
     public const string ChatJoin = "chat.join";
     public const string ChatLeave = "chat.leave";

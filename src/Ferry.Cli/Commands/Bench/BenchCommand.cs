@@ -22,6 +22,8 @@ internal static class BenchCommand
         command.Add(BenchExecCommand.Create(cli));
         command.Add(BenchChatCommand.Create(cli));
         command.Add(BenchHandshakeCommand.Create(cli));
+        command.Add(BenchFilesCommand.Create(cli, upload: true));
+        command.Add(BenchFilesCommand.Create(cli, upload: false));
         return command;
     }
 }

@@ -40,6 +40,7 @@ internal static class ServeCommand
             new ExecServeOptions(),
             new ChatServeOptions(),
             new SecurityServeOptions(),
+            new FilesServeOptions(),
         ];
         foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>

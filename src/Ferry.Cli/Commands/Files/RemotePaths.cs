@@ -1,0 +1,22 @@
+namespace Ferry.Cli.Commands.Files;
+
+/// <summary>Remote paths are '/'-separated and relative to the server's root.</summary>
+internal static class RemotePaths
+{
+    public static string Join(string? folder, string name)
+    {
+        var left = (folder ?? "").Trim().TrimEnd('/');
+        var right = name.TrimStart('/');
+        if (left.Length == 0 || left == ".") return right;
+        return right.Length == 0 ? left : left + "/" + right;
+    }
+
+    /// <summary>The last name of a remote path ("" for the root).</summary>
+    public static string BaseName(string remotePath)
+    {
+        var trimmed = remotePath.TrimEnd('/');
+        if (trimmed is "" or ".") return "";
+        int slash = trimmed.LastIndexOf('/');
+        return slash < 0 ? trimmed : trimmed[(slash + 1)..];
+    }
+}

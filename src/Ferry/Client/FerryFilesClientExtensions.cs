@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Ferry.Protocol;
+using Ferry.Services.Files;
+
+namespace Ferry.Client;
+
+/// <summary>File transfer from the client side (docs/protocol.md §5.3): verified, resumable uploads and downloads.</summary>
+public static class FerryFilesClientExtensions
+{
+    /// <summary>
+    /// Uploads <paramref name="localPath"/> to <paramref name="remotePath"/>. The file is hashed while it streams; the
+    /// server renames it into place only if its hash matches. With <see cref="FileTransferOptions.Resume"/>, bytes the
+    /// server kept from an earlier attempt are checked by hash and not sent again.
+    /// </summary>
+    public static async Task<FileTransferResult> UploadAsync(this FerryClient client, string localPath, string remotePath,
+        FileTransferOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FileTransferOptions();
+        var clock = Stopwatch.StartNew();
+        var fullPath = Path.GetFullPath(localPath);
+        var file = new FileStream(fullPath, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+            Options = FileOptions.SequentialScan,
+        });
+        await using var _ = file.ConfigureAwait(false);
+        long size = file.Length;
+        var lastWrite = File.GetLastWriteTimeUtc(fullPath);
+        long id = client.NextId();
+        var sink = new UploadSink();
+        client.Register(id, sink);
+        bool sending = false;
+        try
+        {
+            await client.Connection.SendAsync(MessageTypes.FilePut, id, new FilePutRequest
+            {
+                Path = remotePath,
+                Length = size,
+                Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
+                Mode = FileMetadata.ModeOf(fullPath),
+                Force = options.Force,
+                Resume = options.Resume,
+                Key = PartNames.KeyFor(fullPath, size, lastWrite),
+            }, FilesJsonContext.Default.FilePutRequest, cancellationToken).ConfigureAwait(false);
+            var ready = await sink.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            sending = true;
+
+            var hash = Sha256Hex.Create();
+            long offset = 0;
+            bool restarted = false;
+            if (ready.Offset > 0)
+            {
+                // Check that the server's partial copy is the start of this file before building on it.
+                if (ready.Offset <= size) await Sha256Hex.AppendPrefixAsync(hash, file, ready.Offset, cancellationToken).ConfigureAwait(false);
+                if (ready.Offset <= size && Sha256Hex.Same(Sha256Hex.Of(hash), ready.PrefixSha256))
+                {
+                    offset = ready.Offset;
+                }
+                else
+                {
+                    hash.Dispose();
+                    hash = Sha256Hex.Create();
+                    restarted = true;
+                }
+            }
+            file.Position = offset;
+            options.Progress?.Invoke(new FileTransferProgress(remotePath, offset, size));
+            string sha;
+            await using (var reader = new FileChunkReader(file, size - offset, hash))
+            {
+                long position = offset;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) is { } chunk)
+                {
+                    try
+                    {
+                        sink.ThrowIfFailed();
+                        await client.Connection.SendAsync(MessageTypes.FileData, id, new FileData { Offset = position }, FilesJsonContext.Default.FileData,
+                            chunk.Buffer.AsMemory(0, chunk.Length), cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        FileChunkReader.Return(chunk.Buffer);
+                    }
+                    position += chunk.Length;
+                    options.Progress?.Invoke(new FileTransferProgress(remotePath, position, size));
+                }
+                sha = reader.Sha256();
+            }
+            sending = false;
+            await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, cancellationToken).ConfigureAwait(false);
+            var result = await sink.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new FileTransferResult(remotePath, fullPath, size, size - offset, result.Sha256, offset, restarted, clock.Elapsed);
+        }
+        catch (Exception ex) when (sending && ex is not FerryException)
+        {
+            // Local trouble (or Ctrl+C) mid-upload: tell the server to keep the .part for a later --resume.
+            await TryAbortUploadAsync(client, id).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            client.Unregister(id);
+        }
+    }
+
+    /// <summary>
+    /// Downloads <paramref name="remotePath"/> into <paramref name="localPath"/>: data goes into <c>LOCAL.part</c>,
+    /// is hashed as it arrives, and takes the final name only if it matches the server's hash. With
+    /// <see cref="FileTransferOptions.Resume"/>, an existing <c>.part</c> is offered to the server, which checks it by hash.
+    /// </summary>
+    public static async Task<FileTransferResult> DownloadAsync(this FerryClient client, string remotePath, string localPath,
+        FileTransferOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new FileTransferOptions();
+        var clock = Stopwatch.StartNew();
+        var fullPath = Path.GetFullPath(localPath);
+        if (Directory.Exists(fullPath)) throw new FerryException(ProtocolError.AlreadyExists, $"'{localPath}' is a folder here");
+        if (File.Exists(fullPath) && !options.Force)
+        {
+            throw new FerryException(ProtocolError.AlreadyExists, $"'{localPath}' already exists here; use --force to overwrite it");
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        var partPath = PartNames.ForDownload(fullPath);
+        var part = new FileStream(partPath, new FileStreamOptions
+        {
+            Mode = options.Resume ? FileMode.OpenOrCreate : FileMode.Create,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.None,
+            BufferSize = 0,
+        });
+        var hash = Sha256Hex.Create();
+        long offset = 0;
+        string? prefix = null;
+        try
+        {
+            if (options.Resume && part.Length > 0)
+            {
+                await Sha256Hex.AppendPrefixAsync(hash, part, part.Length, cancellationToken).ConfigureAwait(false);
+                offset = part.Length;
+                prefix = Sha256Hex.Of(hash);
+            }
+            else
+            {
+                part.SetLength(0);
+            }
+            part.Position = offset;
+        }
+        catch
+        {
+            hash.Dispose();
+            await part.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var writer = new PartFileWriter(part, hash);
+        var sink = new DownloadSink(writer, remotePath, options.Progress);
+        long id = client.NextId();
+        (FileReady Ready, string Expected, string Actual) outcome;
+        try
+        {
+            client.Register(id, sink);
+            await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = offset, PrefixSha256 = prefix },
+                FilesJsonContext.Default.FileGetRequest, cancellationToken).ConfigureAwait(false);
+            outcome = await sink.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // A server refusal means nothing is streaming; anything else (Ctrl+C, a local error) may be mid-stream.
+            if (ex is not FerryException { Error: ProtocolError.NotFound or ProtocolError.BadPath or ProtocolError.Forbidden })
+            {
+                await client.TrySendCancelAsync(id).ConfigureAwait(false);
+            }
+            client.Unregister(id);
+            await writer.DisposeAsync().ConfigureAwait(false);
+            // Keep what arrived for --resume, but leave no empty .part behind.
+            if (File.Exists(partPath) && new FileInfo(partPath).Length == 0) File.Delete(partPath);
+            throw;
+        }
+        client.Unregister(id);
+        await writer.DisposeAsync().ConfigureAwait(false);
+        if (!Sha256Hex.Same(outcome.Expected, outcome.Actual))
+        {
+            File.Delete(partPath);
+            throw new FerryException(ProtocolError.HashMismatch,
+                $"'{remotePath}' arrived damaged (SHA-256 mismatch); it was discarded and '{localPath}' was not written");
+        }
+        FileMetadata.Apply(partPath, outcome.Ready.Mtime, outcome.Ready.Mode);
+        File.Move(partPath, fullPath, overwrite: options.Force);
+        long resumedFrom = sink.Restarted ? 0 : offset;
+        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, sink.Restarted, clock.Elapsed);
+    }
+
+    /// <summary>Lists a remote folder (or describes one file); <paramref name="recursive"/> walks sub-folders, naming entries by relative path.</summary>
+    public static async Task<IReadOnlyList<FileEntry>> ListAsync(this FerryClient client, string remotePath = "", bool recursive = false,
+        CancellationToken cancellationToken = default)
+    {
+        var response = await client.RequestAsync<FilePathRequest, FilePathRequest>(MessageTypes.FileList,
+            new FilePathRequest { Path = remotePath, Recursive = recursive }, FilesJsonContext.Default.FilePathRequest, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return JsonSerializer.Deserialize(response.Body, FilesJsonContext.Default.FileListing)?.Entries ?? [];
+        }
+        catch (JsonException ex)
+        {
+            throw new FerryException(ProtocolError.BadRequest, "the server sent a malformed file listing", ex);
+        }
+    }
+
+    /// <summary>Describes one remote file or folder (links followed).</summary>
+    public static async Task<FileEntry> StatAsync(this FerryClient client, string remotePath, CancellationToken cancellationToken = default)
+    {
+        var response = await client.RequestAsync(MessageTypes.FileStat, new FilePathRequest { Path = remotePath },
+            FilesJsonContext.Default.FilePathRequest, FilesJsonContext.Default.FileEntry, cancellationToken).ConfigureAwait(false);
+        return response.Payload!;
+    }
+
+    /// <summary>Removes a remote file, link or empty folder; <paramref name="recursive"/> removes a folder with its contents.</summary>
+    public static Task RemoveAsync(this FerryClient client, string remotePath, bool recursive = false, CancellationToken cancellationToken = default) =>
+        client.RequestAsync<FilePathRequest, FilePathRequest>(MessageTypes.FileRemove, new FilePathRequest { Path = remotePath, Recursive = recursive },
+            FilesJsonContext.Default.FilePathRequest, null, cancellationToken);
+
+    /// <summary>Creates a remote folder; <paramref name="parents"/> creates missing parents and accepts an existing folder.</summary>
+    public static Task MakeDirectoryAsync(this FerryClient client, string remotePath, bool parents = false, CancellationToken cancellationToken = default) =>
+        client.RequestAsync<FilePathRequest, FilePathRequest>(MessageTypes.FileMkdir, new FilePathRequest { Path = remotePath, Parents = parents },
+            FilesJsonContext.Default.FilePathRequest, null, cancellationToken);
+
+    private static async Task TryAbortUploadAsync(FerryClient client, long id)
+    {
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Abort = true }, FilesJsonContext.Default.FileDone, quick.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or Connections.ConnectionClosedException)
+        {
+            // The connection is going away; the server keeps the .part when it notices.
+        }
+    }
+}

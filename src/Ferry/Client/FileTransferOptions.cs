@@ -1,0 +1,20 @@
+namespace Ferry.Client;
+
+/// <summary>How an upload or download behaves.</summary>
+public sealed class FileTransferOptions
+{
+    /// <summary>Replace an existing file at the destination.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Continue from the destination's <c>.part</c> file after checking its bytes by hash.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Called as bytes move (on the transfer's own task, at most once per chunk); keep it quick.</summary>
+    public Action<FileTransferProgress>? Progress { get; init; }
+}
+
+/// <summary>How far one transfer has got: <see cref="Done"/> counts bytes already at the destination, resumed ones included.</summary>
+public readonly record struct FileTransferProgress(string Name, long Done, long Total);
+
+/// <summary>A finished, verified transfer.</summary>
+public sealed record FileTransferResult(string RemotePath, string LocalPath, long Size, long BytesMoved, string Sha256, long ResumedFrom, bool Restarted, TimeSpan Elapsed);

@@ -1,0 +1,136 @@
+using System.Text.Json.Serialization;
+
+namespace Ferry.Services.Files;
+
+/// <summary>
+/// Fields of <c>file.put</c>: where the upload goes and what it is (docs/protocol.md §5.3). File sizes travel as
+/// <c>length</c>, because <c>size</c> is the envelope's body size.
+/// </summary>
+public sealed record FilePutRequest
+{
+    public string Path { get; init; } = "";
+
+    public long Length { get; init; }
+
+    /// <summary>Modification time, Unix milliseconds; 0 leaves the server's clock time.</summary>
+    public long Mtime { get; init; }
+
+    /// <summary>Unix permission bits (0-0777); null keeps the server's default.</summary>
+    public int? Mode { get; init; }
+
+    public bool Force { get; init; }
+
+    public bool Resume { get; init; }
+
+    /// <summary>
+    /// Names the <c>.part</c> file so a re-run of the same upload finds it (hex, 8-32 digits). Different uploads
+    /// of one name use different keys, so their partial data never mixes.
+    /// </summary>
+    public string? Key { get; init; }
+}
+
+/// <summary>Fields of <c>file.get</c>.</summary>
+public sealed record FileGetRequest
+{
+    public string Path { get; init; } = "";
+
+    /// <summary>Bytes the client already holds in its <c>.part</c> file.</summary>
+    public long Offset { get; init; }
+
+    /// <summary>SHA-256 (hex) of those first <see cref="Offset"/> bytes, so the server can check them.</summary>
+    public string? PrefixSha256 { get; init; }
+}
+
+/// <summary>
+/// <c>file.ready</c>: the receiver's go-ahead. For a put the server says how many bytes of the <c>.part</c> it holds
+/// (and their hash); for a get it describes the file and where the data will start.
+/// </summary>
+public sealed record FileReady
+{
+    public long Offset { get; init; }
+
+    public string? PrefixSha256 { get; init; }
+
+    public long Length { get; init; }
+
+    public long Mtime { get; init; }
+
+    public int? Mode { get; init; }
+}
+
+/// <summary>Fields of <c>file.data</c>: the body is file content starting at <see cref="Offset"/>.</summary>
+public sealed record FileData
+{
+    public long Offset { get; init; }
+}
+
+/// <summary><c>file.done</c>: the sender's SHA-256 of the whole file, sent after the last byte.</summary>
+public sealed record FileDone
+{
+    public string? Sha256 { get; init; }
+
+    /// <summary>The sender gives up; the receiver keeps the <c>.part</c> for a later resume.</summary>
+    public bool Abort { get; init; }
+}
+
+/// <summary>A finished upload, as confirmed by the server.</summary>
+public sealed record FileResult
+{
+    public string Path { get; init; } = "";
+
+    public long Length { get; init; }
+
+    public string Sha256 { get; init; } = "";
+}
+
+/// <summary>Fields of <c>file.list</c>, <c>file.stat</c>, <c>file.remove</c> and <c>file.mkdir</c>.</summary>
+public sealed record FilePathRequest
+{
+    public string Path { get; init; } = "";
+
+    /// <summary>list: walk sub-folders; remove: delete a folder with its contents.</summary>
+    public bool Recursive { get; init; }
+
+    /// <summary>mkdir: create missing parents, and succeed if the folder exists.</summary>
+    public bool Parents { get; init; }
+}
+
+/// <summary>One entry of a listing, or the answer to <c>file.stat</c>.</summary>
+public sealed record FileEntry
+{
+    /// <summary>The name; in a recursive listing, the path below the listed folder with '/' separators.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary><c>file</c>, <c>dir</c> or <c>link</c>.</summary>
+    public string Kind { get; init; } = "";
+
+    public long Length { get; init; }
+
+    /// <summary>Modification time, Unix milliseconds.</summary>
+    public long Mtime { get; init; }
+
+    public int? Mode { get; init; }
+}
+
+/// <summary>The body of a <c>file.list</c> answer.</summary>
+public sealed record FileListing
+{
+    public string Path { get; init; } = "";
+
+    public List<FileEntry> Entries { get; init; } = [];
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(FilePutRequest))]
+[JsonSerializable(typeof(FileGetRequest))]
+[JsonSerializable(typeof(FileReady))]
+[JsonSerializable(typeof(FileData))]
+[JsonSerializable(typeof(FileDone))]
+[JsonSerializable(typeof(FileResult))]
+[JsonSerializable(typeof(FilePathRequest))]
+[JsonSerializable(typeof(FileEntry))]
+[JsonSerializable(typeof(FileListing))]
+internal sealed partial class FilesJsonContext : JsonSerializerContext
+{
+}

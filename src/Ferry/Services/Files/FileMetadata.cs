@@ -1,0 +1,37 @@
+namespace Ferry.Services.Files;
+
+/// <summary>Modification times and permission bits, as they travel on the wire.</summary>
+public static class FileMetadata
+{
+    /// <summary>The permission bits a transfer keeps: rwx for owner, group and others (never setuid, setgid or sticky).</summary>
+    public const int PermissionMask = 0x1FF; // 0777
+
+    public static long ToUnixMilliseconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+
+    public static DateTime FromUnixMilliseconds(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime;
+
+    /// <summary>The permission bits of <paramref name="path"/>, or null on Windows.</summary>
+    public static int? ModeOf(string path) =>
+        OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(path) & PermissionMask;
+
+    /// <summary>Applies a received mtime and mode to a finished file (before it takes its final name).</summary>
+    public static void Apply(string path, long mtime, int? mode)
+    {
+        if (mode is { } bits && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(bits & PermissionMask));
+        if (mtime > 0) File.SetLastWriteTimeUtc(path, FromUnixMilliseconds(mtime));
+    }
+
+    /// <summary>Describes a file-system entry without following a final link.</summary>
+    public static FileEntry Describe(FileSystemInfo info, string name)
+    {
+        string kind = info.LinkTarget is not null ? FileKinds.Link : info is DirectoryInfo ? FileKinds.Directory : FileKinds.File;
+        return new FileEntry
+        {
+            Name = name,
+            Kind = kind,
+            Length = info is FileInfo file && kind == FileKinds.File ? file.Length : 0,
+            Mtime = ToUnixMilliseconds(info.LastWriteTimeUtc),
+            Mode = OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode & PermissionMask,
+        };
+    }
+}

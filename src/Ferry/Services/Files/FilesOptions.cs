@@ -1,0 +1,14 @@
+namespace Ferry.Services.Files;
+
+/// <summary>Settings of the file service (<c>ferry serve --root</c>).</summary>
+public sealed class FilesOptions
+{
+    /// <summary>The folder served; null means <c>files/</c> in the server's state folder.</summary>
+    public string? Root { get; set; }
+
+    /// <summary>Uploads one connection may have open at once.</summary>
+    public int MaxUploadsPerConnection { get; set; } = 16;
+
+    /// <summary>The most entries one listing returns.</summary>
+    public int MaxListEntries { get; set; } = 100_000;
+}
