@@ -42,6 +42,7 @@ public static class Program
         root.Add(ServeCommand.Create(cli));
         root.Add(EchoCommand.Create(cli));
         root.Add(BenchCommand.Create(cli));
+        root.Add(StatsCommand.Create(cli));
         return root;
     }
 }

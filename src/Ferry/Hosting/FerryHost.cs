@@ -2,6 +2,7 @@ using Ferry.Datagrams;
 using Ferry.Protocol;
 using Ferry.Server;
 using Ferry.Services.Echo;
+using Ferry.Services.Stats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +15,7 @@ public static class FerryHost
     {
         var builder = new FerryServerBuilder(options.Server);
         builder.Services.Map(MessageTypes.Echo, new EchoService());
+        builder.Services.Map(MessageTypes.Stats, new StatsService(builder.Stats, options.Server.ServerName));
 
         if (options.TcpEcho is { } tcpEcho)
         {

@@ -16,6 +16,7 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env);
         connection.Features.Set(session);
+        env.Stats.ConnectionOpened(frames);
         try
         {
             await session.RunAsync(lifetime?.ConnectionClosedRequested ?? CancellationToken.None).ConfigureAwait(false);
@@ -27,6 +28,7 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
         }
         finally
         {
+            env.Stats.ConnectionClosed(frames, refused: !session.IsReady);
             await session.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -10,6 +10,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Measure a Ferry server: throughput and latency under load (every bench takes --json)");
         command.Add(BenchEchoCommand.Create(cli));
+        command.Add(BenchConnsCommand.Create(cli));
         return command;
     }
 }
