@@ -17,9 +17,13 @@ internal sealed class FreshEchoProbe(FerryClientOptions options, TimeSpan every)
 
     public int Errors { get; private set; }
 
+    /// <summary>The first exchanges pay for JIT compilation, not the server's load; they are not recorded.</summary>
+    public int WarmupRounds { get; init; } = 10;
+
     public async Task RunAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(every);
+        int rounds = 0;
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -36,6 +40,7 @@ internal sealed class FreshEchoProbe(FerryClientOptions options, TimeSpan every)
                         Errors++;
                         continue;
                     }
+                    if (++rounds <= WarmupRounds) continue;
                     Total.Record(end - start);
                     EchoOnly.Record(end - echoStart);
                 }

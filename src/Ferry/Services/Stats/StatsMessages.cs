@@ -47,10 +47,10 @@ public sealed class StatsMemory
     /// <summary>Resident set size (working set) of the server process.</summary>
     public long WorkingSetBytes { get; set; }
 
-    /// <summary>Managed heap size after the last garbage collection.</summary>
+    /// <summary>Bytes the managed heap holds now (live objects plus garbage not yet collected).</summary>
     public long GcHeapBytes { get; set; }
 
-    /// <summary>Memory the garbage collector has committed from the OS.</summary>
+    /// <summary>Memory the garbage collector had committed from the OS at its last collection (0 before the first).</summary>
     public long GcCommittedBytes { get; set; }
 
     /// <summary>Collections so far: generation 0, 1 and 2.</summary>

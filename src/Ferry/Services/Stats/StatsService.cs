@@ -27,7 +27,7 @@ public sealed class StatsService(ServerStats stats, string serverName) : IFerryS
             Memory = new StatsMemory
             {
                 WorkingSetBytes = Environment.WorkingSet,
-                GcHeapBytes = gc.HeapSizeBytes,
+                GcHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
                 GcCommittedBytes = gc.TotalCommittedBytes,
                 GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
             },
