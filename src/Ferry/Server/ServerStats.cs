@@ -129,5 +129,8 @@ public sealed class ServerStats : IDisposable
         }
     }
 
+    /// <summary>The meter the instruments live on (each server has its own, all named <see cref="MeterName"/>).</summary>
+    internal Meter Meter => _meter;
+
     public void Dispose() => _meter.Dispose();
 }
