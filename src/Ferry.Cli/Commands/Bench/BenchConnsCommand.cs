@@ -172,9 +172,10 @@ internal static class BenchConnsCommand
         var self = Environment.ProcessPath ?? throw new CliUsageException("cannot find this program's path to start --processes children");
         var baseArgs = ChildArguments(Environment.GetCommandLineArgs().Skip(1));
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") baseArgs.Insert(0, typeof(BenchConnsCommand).Assembly.Location);
-        for (int i = 0; i < s.Processes; i++)
+        int processes = Math.Min(s.Processes, s.Count);
+        for (int i = 0; i < processes; i++)
         {
-            int share = s.Count / s.Processes + (i < s.Count % s.Processes ? 1 : 0);
+            int share = s.Count / processes + (i < s.Count % processes ? 1 : 0);
             var start = new ProcessStartInfo(self)
             {
                 RedirectStandardInput = true,

@@ -72,8 +72,9 @@ internal sealed class ConnectionFleet(FerryClientOptions options) : IAsyncDispos
     {
         var live = _clients.Where(c => c is not null).Cast<FerryClient>().ToArray();
         if (live.Length == 0) return;
-        const int SlotsPerInterval = 20;
-        var tick = interval / SlotsPerInterval;
+        // Spread evenly in 10 ms steps: bursts of thousands of echoes would queue the very latency being measured.
+        int slotsPerInterval = (int)Math.Clamp(interval.TotalMilliseconds / 10, 1, 1000);
+        var tick = interval / slotsPerInterval;
         using var timer = new PeriodicTimer(tick);
         int slot = 0;
         var pending = new List<Task>();
@@ -81,9 +82,9 @@ internal sealed class ConnectionFleet(FerryClientOptions options) : IAsyncDispos
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                int from = (int)((long)live.Length * slot / SlotsPerInterval);
-                int to = (int)((long)live.Length * (slot + 1) / SlotsPerInterval);
-                slot = (slot + 1) % SlotsPerInterval;
+                int from = (int)((long)live.Length * slot / slotsPerInterval);
+                int to = (int)((long)live.Length * (slot + 1) / slotsPerInterval);
+                slot = (slot + 1) % slotsPerInterval;
                 pending.RemoveAll(t => t.IsCompleted);
                 for (int i = from; i < to; i++) pending.Add(PingAsync(live[i], ct));
             }
