@@ -258,6 +258,8 @@ ferry_echo() {
     && json "$work/ferry-echo.json" messagesPerSecond
 }
 log "echo: 100 connections x 1 in flight x 32 B, ${echo_seconds} s each"
+# A short unmeasured round first, so the JIT has compiled the server's hot paths before Ferry is measured.
+ferry_bench echo "$work/ferry-warmup.json" --connections 100 --inflight 1 --size 32 --duration 1 --warmup 1 || true
 py_echo=$(echo_pair python python3 "$root/bench/python/echo_server.py" -- python3 "$root/bench/python/load_client.py") || py_echo=""
 fe1=$(ferry_echo) || fe1=""
 node_echo=$(echo_pair node node "$root/bench/node/echo_server.js" -- node "$root/bench/node/load_client.js") || node_echo=""
