@@ -40,6 +40,21 @@ public class BenchConnsCommandTests
     }
 
     [Fact]
+    public async Task SpreadsConnectionsOverChildProcesses()
+    {
+        await using var server = await TestServer.StartAsync();
+        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext",
+            "--count", "101", "--processes", "2", "--hold", "1", "--json"]);
+        Assert.True(result.ExitCode == 0, result.StdErr + result.StdOut);
+        using var doc = JsonDocument.Parse(result.StdOut);
+        var r = doc.RootElement;
+        Assert.Equal(2, r.GetProperty("processes").GetInt32());
+        Assert.Equal(101, r.GetProperty("established").GetInt32());
+        Assert.InRange(r.GetProperty("serverConnections").GetInt64(), 102, 104);
+        Assert.True(r.GetProperty("handshakeP50Micros").GetDouble() > 0);
+    }
+
+    [Fact]
     public async Task BadCountsAreUsageErrors()
     {
         var result = await CliHarness.RunAsync(["bench", "conns", "127.0.0.1:1", "--count", "0"]);

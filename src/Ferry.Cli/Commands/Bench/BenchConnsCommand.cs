@@ -49,7 +49,8 @@ internal static class BenchConnsCommand
             {
                 return await RunChildAsync(cli, options, settings, ct).ConfigureAwait(false);
             }
-            var report = await RunAsync(cli, options, settings, !result.GetValue(json) && cli.StdErrIsTerminal, ct).ConfigureAwait(false);
+            var tokens = result.Tokens.Select(t => t.Value).ToList();
+            var report = await RunAsync(cli, options, settings, !result.GetValue(json) && cli.StdErrIsTerminal, tokens, ct).ConfigureAwait(false);
             if (result.GetValue(json))
             {
                 cli.Out.WriteLine(JsonSerializer.Serialize(report, ConnsBenchJsonContext.Default.ConnsBenchReport));
@@ -63,7 +64,8 @@ internal static class BenchConnsCommand
         return command;
     }
 
-    internal static async Task<ConnsBenchReport> RunAsync(CliContext cli, FerryClientOptions options, ConnsBenchSettings s, bool showProgress, CancellationToken ct)
+    internal static async Task<ConnsBenchReport> RunAsync(CliContext cli, FerryClientOptions options, ConnsBenchSettings s, bool showProgress,
+        IReadOnlyList<string> arguments, CancellationToken ct)
     {
         int local = s.Processes == 1 ? s.Count : 0;
         var limit = OpenFileLimit.Raise((ulong)(local + SpareFiles));
@@ -95,7 +97,7 @@ internal static class BenchConnsCommand
             }
             else
             {
-                established = await StartChildrenAsync(cli, s, children, ct).ConfigureAwait(false);
+                established = await StartChildrenAsync(cli, s, arguments, children, ct).ConfigureAwait(false);
             }
             double connectSeconds = clock.Elapsed.TotalSeconds;
 
@@ -167,11 +169,23 @@ internal static class BenchConnsCommand
 
     // One child per process, each holding its share; a child prints "ready N" once connected and holds until
     // its standard input closes, then prints its report as JSON.
-    private static async Task<int> StartChildrenAsync(CliContext cli, ConnsBenchSettings s, List<Process> children, CancellationToken ct)
+    private static async Task<int> StartChildrenAsync(CliContext cli, ConnsBenchSettings s, IReadOnlyList<string> arguments, List<Process> children, CancellationToken ct)
     {
-        var self = Environment.ProcessPath ?? throw new CliUsageException("cannot find this program's path to start --processes children");
-        var baseArgs = ChildArguments(Environment.GetCommandLineArgs().Skip(1));
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") baseArgs.Insert(0, typeof(BenchConnsCommand).Assembly.Location);
+        var baseArgs = ChildArguments(arguments);
+        if (baseArgs.Count < 2 || baseArgs[0] != "bench") baseArgs.InsertRange(0, ["bench", "conns"]);
+        // This program again: its native launcher when there is one (also when the CLI runs inside another host, as in tests).
+        var assembly = typeof(BenchConnsCommand).Assembly.Location;
+        var launcher = Path.Combine(Path.GetDirectoryName(assembly) ?? "", OperatingSystem.IsWindows() ? "Ferry.Cli.exe" : "Ferry.Cli");
+        string self;
+        if (File.Exists(launcher))
+        {
+            self = launcher;
+        }
+        else
+        {
+            self = "dotnet";
+            baseArgs.Insert(0, assembly);
+        }
         int processes = Math.Min(s.Processes, s.Count);
         for (int i = 0; i < processes; i++)
         {
