@@ -22,4 +22,20 @@ internal static class OpenFileLimit
         }
         return (limit.Current, limit.Maximum);
     }
+
+    /// <summary>How many more descriptors this process may open, keeping <paramref name="spare"/> back; null where unknown.</summary>
+    public static int? Room((ulong Soft, ulong Hard)? limit, int spare)
+    {
+        if (limit is not { } l || !OperatingSystem.IsLinux()) return null;
+        int open;
+        try
+        {
+            open = Directory.GetFiles("/proc/self/fd").Length;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        return (int)Math.Min(int.MaxValue, Math.Max(0, (long)Math.Min(l.Soft, int.MaxValue) - open - spare));
+    }
 }

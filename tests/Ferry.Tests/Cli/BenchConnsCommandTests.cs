@@ -55,6 +55,26 @@ public class BenchConnsCommandTests
     }
 
     [Fact]
+    public async Task SaysSoWhenTheOpenFileLimitStopsIt()
+    {
+        await using var server = await TestServer.StartAsync();
+        var cli = Path.Combine(AppContext.BaseDirectory, "Ferry.Cli");
+        Assert.True(File.Exists(cli), $"the CLI's launcher is missing at {cli}");
+        // A hard limit of 150 descriptors: the runtime takes a few dozen, so 400 connections cannot fit.
+        var (code, stdout, stderr) = await ProcessRunner.RunAsync("bash",
+            ["-c", "ulimit -n 150 && exec \"$0\" \"$@\"", cli, "bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext",
+                "--count", "400", "--hold", "0.5", "--json"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, code);
+        Assert.Contains("open-file limit is 150", stderr);
+        Assert.Contains("--processes", stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var r = doc.RootElement;
+        Assert.True(r.GetProperty("stoppedByFileLimit").GetBoolean(), stdout);
+        Assert.InRange(r.GetProperty("established").GetInt32(), 1, 149);
+        Assert.Contains(r.GetProperty("failures").EnumerateObject(), f => f.Name.Contains("open-file limit", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task BadCountsAreUsageErrors()
     {
         var result = await CliHarness.RunAsync(["bench", "conns", "127.0.0.1:1", "--count", "0"]);

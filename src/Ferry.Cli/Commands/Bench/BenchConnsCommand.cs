@@ -90,7 +90,7 @@ internal static class BenchConnsCommand
             if (local > 0)
             {
                 Action<int>? progress = showProgress ? done => { if (done % 500 == 0 || done == local) cli.Error.Write($"\rconnecting: {done:N0}/{local:N0}   "); } : null;
-                await fleet.ConnectAsync(local, s.Parallel, progress, ct).ConfigureAwait(false);
+                await fleet.ConnectAsync(local, s.Parallel, OpenFileLimit.Room(limit, SpareFiles), progress, ct).ConfigureAwait(false);
                 if (showProgress) cli.Error.WriteLine();
                 established = fleet.Established;
                 keepaliveTask = fleet.KeepAliveAsync(TimeSpan.FromSeconds(s.Keepalive), holdOver.Token);
@@ -161,10 +161,9 @@ internal static class BenchConnsCommand
 
     private static void WarnIfLimited(CliContext cli, (ulong Soft, ulong Hard)? limit, int wanted)
     {
-        if (limit is not { } l || l.Soft >= (ulong)(wanted + SpareFiles)) return;
+        if (limit is not { } l || OpenFileLimit.Room(limit, SpareFiles) is not { } room || room >= wanted) return;
         cli.Error.WriteLine($"ferry bench conns: the open-file limit is {l.Soft} (hard limit {l.Hard}), so this process can hold about " +
-            $"{Math.Max(0, (long)l.Soft - SpareFiles)} connections, not {wanted}. Raise the hard limit (as root: ulimit -Hn / " +
-            "LimitNOFILE=) or spread the load with --processes.");
+            $"{room} connections, not {wanted}. Raise the hard limit (as root: ulimit -Hn / LimitNOFILE=) or spread the load with --processes.");
     }
 
     // One child per process, each holding its share; a child prints "ready N" once connected and holds until
@@ -254,7 +253,7 @@ internal static class BenchConnsCommand
         var limit = OpenFileLimit.Raise((ulong)(s.Count + SpareFiles));
         WarnIfLimited(cli, limit, s.Count);
         await using var fleet = new ConnectionFleet(options);
-        await fleet.ConnectAsync(s.Count, s.Parallel, null, ct).ConfigureAwait(false);
+        await fleet.ConnectAsync(s.Count, s.Parallel, OpenFileLimit.Room(limit, SpareFiles), null, ct).ConfigureAwait(false);
         int established = fleet.Established;
         cli.Out.WriteLine($"ready {established}");
         cli.Out.Flush();

@@ -17,6 +17,7 @@ internal sealed class ConnectionFleet(FerryClientOptions options) : IAsyncDispos
     private readonly List<long> _handshakeTicks = [];
     private FerryClient?[] _clients = [];
     private long _keepaliveOk, _keepaliveFailed;
+    private volatile bool _outOfFiles;
 
     public int Established => _clients.Count(c => c is not null);
 
@@ -35,16 +36,27 @@ internal sealed class ConnectionFleet(FerryClientOptions options) : IAsyncDispos
     /// <summary>Handshake (connect + hello) times in Stopwatch ticks.</summary>
     public IReadOnlyList<long> HandshakeTicks => _handshakeTicks;
 
-    /// <summary>Opens <paramref name="count"/> connections, <paramref name="parallel"/> at a time; reports progress.</summary>
-    public async Task ConnectAsync(int count, int parallel, Action<int>? progress, CancellationToken ct)
+    /// <summary>
+    /// Opens <paramref name="count"/> connections, <paramref name="parallel"/> at a time; reports progress. When the
+    /// open-file limit has no room for them all (<paramref name="room"/>), opens what fits and records the rest as
+    /// stopped by the limit, rather than running the process out of descriptors (it needs some to load code).
+    /// </summary>
+    public async Task ConnectAsync(int count, int parallel, int? room, Action<int>? progress, CancellationToken ct)
     {
+        if (room is { } fits && fits < count)
+        {
+            StoppedByFileLimit = true;
+            _failures[$"not attempted: the open-file limit leaves room for {Math.Max(0, fits)}"] = count - Math.Max(0, fits);
+            count = Math.Max(0, fits);
+        }
         _clients = new FerryClient?[count];
+        if (count == 0) return;
         int next = -1, done = 0;
         var workers = Enumerable.Range(0, Math.Clamp(parallel, 1, count)).Select(_ => Task.Run(async () =>
         {
             var local = new List<long>();
             int i;
-            while (!StoppedByFileLimit && (i = Interlocked.Increment(ref next)) < count && !ct.IsCancellationRequested)
+            while (!_outOfFiles && (i = Interlocked.Increment(ref next)) < count && !ct.IsCancellationRequested)
             {
                 long start = Stopwatch.GetTimestamp();
                 try
@@ -54,7 +66,7 @@ internal sealed class ConnectionFleet(FerryClientOptions options) : IAsyncDispos
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
-                    if (IsFileLimit(ex)) StoppedByFileLimit = true;
+                    if (IsFileLimit(ex)) _outOfFiles = StoppedByFileLimit = true;
                     _failures.AddOrUpdate(Describe(ex), 1, (_, n) => n + 1);
                 }
                 progress?.Invoke(Interlocked.Increment(ref done));
@@ -131,8 +143,15 @@ internal sealed class ConnectionFleet(FerryClientOptions options) : IAsyncDispos
     {
         var clients = _clients;
         _clients = [];
-        // Close in parallel batches: thousands of sequential closes would take a while.
-        await Parallel.ForEachAsync(clients.Where(c => c is not null), new ParallelOptions { MaxDegreeOfParallelism = 64 },
-            async (client, _) => await client!.DisposeAsync().ConfigureAwait(false)).ConfigureAwait(false);
+        // Close 64 at a time: thousands of sequential closes would take a while.
+        int next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < clients.Length)
+            {
+                if (clients[i] is { } client) await client.DisposeAsync().ConfigureAwait(false);
+            }
+        })).ConfigureAwait(false);
     }
 }
