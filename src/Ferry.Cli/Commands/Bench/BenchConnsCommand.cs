@@ -69,7 +69,6 @@ internal static class BenchConnsCommand
     {
         int local = s.Processes == 1 ? s.Count : 0;
         var limit = OpenFileLimit.Raise((ulong)(local + SpareFiles));
-        if (local > 0) WarnIfLimited(cli, limit, local);
 
         await using var monitor = await FerryClient.ConnectAsync(options, ct).ConfigureAwait(false);
         var memory = new ServerMemoryProbe(monitor, s.ServerPid);
@@ -90,6 +89,7 @@ internal static class BenchConnsCommand
             if (local > 0)
             {
                 Action<int>? progress = showProgress ? done => { if (done % 500 == 0 || done == local) cli.Error.Write($"\rconnecting: {done:N0}/{local:N0}   "); } : null;
+                WarnIfLimited(cli, limit, local);
                 await fleet.ConnectAsync(local, s.Parallel, OpenFileLimit.Room(limit, SpareFiles), progress, ct).ConfigureAwait(false);
                 if (showProgress) cli.Error.WriteLine();
                 established = fleet.Established;
