@@ -8,7 +8,8 @@
 #   throwaway sshd (own port, own keys, own config; the machine's ssh set-up is never read or touched);
 #   `ssh true` fresh and over a ControlMaster connection; the course-style Python ThreadingTCPServer echo and a
 #   Node `net` echo (4-byte framing, 100 connections x 1 in flight x 32 B, each with its own load client);
-#   the line-by-line Python upload; and Ferry doing the same (`ferry bench echo|put|get|exec`, when built).
+#   the line-by-line Python upload; 10,000 idle connections (server memory each, beside ThreadingTCPServer's);
+#   and Ferry doing the same (`ferry bench echo|put|get|exec`, when built).
 # Prints a Markdown table (what, Ferry, peer, ratio) and writes it into docs/performance.md between the
 # `compare:begin` / `compare:end` markers (unless --no-docs). Every step has a time limit; the whole run stays
 # under 10 minutes; every process and file it made is removed on exit, also on Ctrl+C.
@@ -283,12 +284,29 @@ ferry_bench put "$work/put-text.json" --size "$text_bytes"; st=$?
 if [ $st = 0 ]; then ferry_text=$(json "$work/put-text.json" megabytesPerSecond mbPerSecond MBps throughputMBps); elif [ $st != 2 ]; then ferry_text="error"; fi
 row "${text_mib} MiB text upload: line-by-line Python vs ferry put" "${ferry_text:-error}" "${py_upload:-error}" "MB/s" 1
 
-# ---------------------------------------------------------------- Ferry alone: idle connections
-conn_kib=""
-if ferry_bench conns "$work/conns.json" --count "$conns" --hold 10 --processes 2 --server-pid "$ferry_pid"; then
-  conn_kib=$(python3 -c "import json;d=json.loads(open('$work/conns.json').read().splitlines()[-1]);print(round(d['bytesPerConnection']/1024,1), '(fresh echo p99', round(d['freshP99Micros']/1000,1), 'ms)')")
+# ---------------------------------------------------------------- idle connections: Ferry and Python
+log "idle connections: ${conns} each, held from other processes; server memory from /proc"
+conn_kib=""; conn_p99=""
+# A fresh Ferry server, as the Python one is fresh: a server that already ran the loads above reuses its heap.
+"$ferry" serve --plaintext --listen 127.0.0.1:0 --data "$work/ferry-idle-data" > "$work/ferry-idle.out" 2>&1 &
+idle_pid=$!; pids+=("$idle_pid")
+for _ in $(seq 100); do grep -q listening "$work/ferry-idle.out" 2>/dev/null && break; sleep 0.1; done
+main_target="$target"; target="$(grep -o '127.0.0.1:[0-9]*' "$work/ferry-idle.out" | head -n 1)"
+if [ -n "$target" ] && ferry_bench conns "$work/conns.json" --count "$conns" --hold 10 --processes 2 --server-pid "$idle_pid"; then
+  conn_kib=$(python3 -c "import json;d=json.loads(open('$work/conns.json').read().splitlines()[-1]);print(round(d['bytesPerConnection']/1024,1))")
+  conn_p99=$(python3 -c "import json;d=json.loads(open('$work/conns.json').read().splitlines()[-1]);print(round(d['freshP99Micros']/1000,1))")
 fi
-row "${conns} idle connections: server memory per connection (no peer measured)" "${conn_kib:-error}" "—" "KiB" 0
+target="$main_target"; kill "$idle_pid" 2>/dev/null; wait "$idle_pid" 2>/dev/null
+python3 "$root/bench/python/echo_server.py" > "$work/py-idle.port" 2>/dev/null &
+py_idle_pid=$!; pids+=("$py_idle_pid")
+py_kib=""
+if p=$(wait_line "$work/py-idle.port"); then
+  timeout 180 python3 "$root/bench/python/hold_conns.py" --port "$p" --server-pid "$py_idle_pid" --count "$conns" --hold 5 \
+    > "$work/py-idle.json" 2>/dev/null && py_kib=$(calc "round($(json "$work/py-idle.json" bytesPerConnection) / 1024, 1)")
+fi
+kill "$py_idle_pid" 2>/dev/null; wait "$py_idle_pid" 2>/dev/null
+row "${conns} idle connections, server memory each: Python ThreadingTCPServer vs ferry" "${conn_kib:-error}" "${py_kib:-error}" "KiB" 0
+row "fresh connect + echo p99 while ${conns} are held (Ferry only; target < 10 ms)" "${conn_p99:-error}" "—" "ms" 0
 
 # ---------------------------------------------------------------- the table
 mem_gib=$(awk '/MemTotal/ {printf "%.0f", $2/1024/1024}' /proc/meminfo)

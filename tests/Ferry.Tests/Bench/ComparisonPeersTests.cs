@@ -33,6 +33,27 @@ public class ComparisonPeersTests
     }
 
     [Fact]
+    public async Task IdleConnectionHolderMeasuresTheServer()
+    {
+        using var process = StartServer("python3", RepoPaths.Of("bench/python/echo_server.py"));
+        try
+        {
+            var port = await ReadPortAsync(process);
+            var (code, stdout, stderr) = await ProcessRunner.RunAsync("python3",
+                [RepoPaths.Of("bench/python/hold_conns.py"), "--port", port, "--server-pid", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--count", "50", "--hold", "0.2"], TimeSpan.FromSeconds(30));
+            Assert.True(code == 0, stderr + stdout);
+            using var doc = JsonDocument.Parse(stdout);
+            Assert.Equal(50, doc.RootElement.GetProperty("established").GetInt32());
+            Assert.True(doc.RootElement.GetProperty("serverRssPeakBytes").GetInt64() > 0);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
     public async Task LineByLineUploadArrivesIntact()
     {
         var dir = TempDirectory.Create("ferry-upload");
