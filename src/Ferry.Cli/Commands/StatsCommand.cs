@@ -54,7 +54,7 @@ internal static class StatsCommand
         table.AddRow("GC heap / committed", $"{FormatBytes(s.Memory.GcHeapBytes)} / {FormatBytes(s.Memory.GcCommittedBytes)}");
         if (s.Memory.GcCollections.Length == 3)
         {
-            table.AddRow("GC collections (gen 0/1/2)", string.Join(" / ", s.Memory.GcCollections));
+            table.AddRow("GC collections (gen 0/1/2), paused", $"{string.Join(" / ", s.Memory.GcCollections)}, {s.Memory.GcPauseMillis:0.#} ms");
         }
         if (s.Requests.Count == 0)
         {

@@ -55,6 +55,9 @@ public sealed class StatsMemory
 
     /// <summary>Collections so far: generation 0, 1 and 2.</summary>
     public int[] GcCollections { get; set; } = [];
+
+    /// <summary>Milliseconds the garbage collector has paused the process in total.</summary>
+    public double GcPauseMillis { get; set; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

@@ -30,6 +30,7 @@ public sealed class StatsService(ServerStats stats, string serverName) : IFerryS
                 GcHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
                 GcCommittedBytes = gc.TotalCommittedBytes,
                 GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
+                GcPauseMillis = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
             },
         };
         await request.Connection.SendAsync(MessageTypes.Stats, request.Id, response, StatsJsonContext.Default.StatsResponse,
