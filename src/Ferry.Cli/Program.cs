@@ -58,6 +58,7 @@ public static class Program
         root.Add(LsCommand.Create(cli));
         root.Add(RmCommand.Create(cli));
         root.Add(MkdirCommand.Create(cli));
+        root.Add(StatsCommand.Create(cli));
         return root;
     }
 }

@@ -20,7 +20,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private readonly PipeWriter _output;
     private readonly Action _abortTransport;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly FrameHeaderWriter _headerWriter = new();
     private readonly FrameBodyReader _body;
     private readonly FrameBodyWriter _bodyWriter;
     private readonly CancellationTokenSource _closed = new();
@@ -149,7 +148,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         try
         {
             ThrowIfClosed();
-            _headerWriter.Write(_output, type, id, body.Length, payload, typeInfo);
+            FrameHeaderWriter.ForCurrentThread.Write(_output, type, id, body.Length, payload, typeInfo);
             long written = _output.UnflushedBytes;
             if (body.Length <= FlushChunkBytes)
             {
@@ -198,7 +197,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         try
         {
             ThrowIfClosed();
-            _headerWriter.Write(_output, type, id, size, payload, typeInfo);
+            FrameHeaderWriter.ForCurrentThread.Write(_output, type, id, size, payload, typeInfo);
             Interlocked.Add(ref _bytesOut, _output.UnflushedBytes);
             _bodyWriter.Begin(size);
             return _bodyWriter;
@@ -316,7 +315,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
             if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false)) return;
             try
             {
-                _headerWriter.Write(_output, MessageTypes.Error, 0, 0,
+                FrameHeaderWriter.ForCurrentThread.Write(_output, MessageTypes.Error, 0, 0,
                     new ErrorMessage { Code = ProtocolErrorCodes.ToWire(error), Message = message },
                     ProtocolJsonContext.Default.ErrorMessage);
                 await _output.FlushAsync(timeout.Token).ConfigureAwait(false);

@@ -6,6 +6,7 @@ using Ferry.Services.Chat;
 using Ferry.Services.Echo;
 using Ferry.Services.Exec;
 using Ferry.Services.Files;
+using Ferry.Services.Stats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -32,6 +33,7 @@ public static class FerryHost
             .Map(MessageTypes.FileGet, files, Rights.FilesRead)
             .Map(MessageTypes.FileList, files, Rights.FilesRead)
             .Map(MessageTypes.FileStat, files, Rights.FilesRead);
+        builder.Services.Map(MessageTypes.Stats, new StatsService(builder.Stats, options.Server.ServerName));
 
         if (options.TcpEcho is { } tcpEcho)
         {

@@ -17,6 +17,7 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
         var preAuthSlot = connection.Features.Get<Authentication.PreAuthSlotFeature>()?.Slot;
         var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env, preAuthSlot);
         connection.Features.Set(session);
+        env.Stats.ConnectionOpened(frames);
         try
         {
             await session.RunAsync(lifetime?.ConnectionClosedRequested ?? CancellationToken.None).ConfigureAwait(false);
@@ -28,6 +29,7 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
         }
         finally
         {
+            env.Stats.ConnectionClosed(frames, refused: !session.IsReady);
             await session.DisposeAsync().ConfigureAwait(false);
         }
     }

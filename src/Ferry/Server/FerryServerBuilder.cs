@@ -30,6 +30,9 @@ public sealed class FerryServerBuilder
     /// <summary>The message-type routes every session uses.</summary>
     public ServiceRegistry Services { get; } = new();
 
+    /// <summary>The server's running totals; services bump their own counters through <see cref="ServerStats.Counter"/>.</summary>
+    public ServerStats Stats { get; } = new();
+
     /// <summary>The authentication step, or null for none.</summary>
     public IServerAuthenticator? Authenticator { get; set; }
 
@@ -84,6 +87,7 @@ public sealed class FerryServerBuilder
         builder.Logging.ClearProviders();
         _configureLogging(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Options.ShutdownTimeout);
+        builder.Services.AddSingleton(_ => Stats); // a factory registration, so the host disposes it (and its meter)
         foreach (var configure in _serviceConfigurators) configure(builder.Services);
         foreach (var factory in _hosted) builder.Services.AddSingleton(factory);
 
@@ -97,7 +101,10 @@ public sealed class FerryServerBuilder
         {
             kestrel.AddServerHeader = false;
             var env = new SessionEnvironment(Options, Services, Authenticator,
-                kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options.ServerName);
+                kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options.ServerName)
+            {
+                Stats = Stats,
+            };
             var handler = new FerryConnectionHandler(env);
             var securityLogger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Security");
             foreach (var endPoint in Options.Endpoints)
@@ -120,6 +127,7 @@ public sealed class FerryServerBuilder
             }
         });
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<ServerStats>(); // resolved once so the container owns (and disposes) it
         return new FerryServer(app, mainListeners, extraListeners, Options, security.Certificate);
     }
 

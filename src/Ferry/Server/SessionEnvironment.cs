@@ -8,4 +8,8 @@ internal sealed record SessionEnvironment(
     ServiceRegistry Services,
     IServerAuthenticator? Authenticator,
     ILogger Logger,
-    string ServerName);
+    string ServerName)
+{
+    /// <summary>The server's running totals (connections, requests, bytes).</summary>
+    public ServerStats Stats { get; init; } = new();
+}

@@ -24,6 +24,7 @@ internal static class BenchCommand
         command.Add(BenchHandshakeCommand.Create(cli));
         command.Add(BenchFilesCommand.Create(cli, upload: true));
         command.Add(BenchFilesCommand.Create(cli, upload: false));
+        command.Add(BenchConnsCommand.Create(cli));
         return command;
     }
 }

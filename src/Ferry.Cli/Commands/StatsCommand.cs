@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Ferry.Cli.Infrastructure;
+using Ferry.Client;
+using Ferry.Services.Stats;
+using Spectre.Console;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry stats</c>: a server's connections, requests, bytes, counters and memory.</summary>
+internal static class StatsCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var connect = new ClientFactory();
+        var json = CommonOptions.Json();
+        var command = new Command("stats",
+            "Show a server's running totals: connections (current, total, refused), requests per type, bytes in/out, " +
+            "exec processes and transfers running, uptime and memory. Any authenticated user may ask. " +
+            "To watch them live: dotnet-counters monitor --counters Ferry.Server -p PID")
+        {
+            json,
+        };
+        connect.AddTo(command);
+        command.SetAction(async (result, ct) =>
+        {
+            await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
+            var stats = await client.GetStatsAsync(ct).ConfigureAwait(false);
+            if (result.GetValue(json))
+            {
+                cli.Out.WriteLine(stats.ToJson());
+            }
+            else
+            {
+                Render(cli, client.Options.Target.ToString(), stats);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Render(CliContext cli, string target, StatsResponse s)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("stats").AddColumn(new TableColumn(Markup.Escape($"{target} ({s.Server}, pid {s.Pid})")).RightAligned());
+        table.AddRow("uptime", FormatUptime(s.UptimeSeconds));
+        table.AddRow("connections now", $"[bold]{s.Connections.Current:N0}[/]");
+        table.AddRow("connections total / refused", $"{s.Connections.Total:N0} / {s.Connections.Refused:N0}");
+        table.AddRow("bytes in / out", $"{FormatBytes(s.BytesIn)} / {FormatBytes(s.BytesOut)}");
+        foreach (var (name, value) in s.Counters.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            table.AddRow(Markup.Escape(name.Replace('_', ' ')), $"{value:N0}");
+        }
+        table.AddRow("resident memory", FormatBytes(s.Memory.WorkingSetBytes));
+        table.AddRow("GC heap / committed", $"{FormatBytes(s.Memory.GcHeapBytes)} / {FormatBytes(s.Memory.GcCommittedBytes)}");
+        if (s.Memory.GcCollections.Length == 3)
+        {
+            table.AddRow("GC collections (gen 0/1/2), paused", $"{string.Join(" / ", s.Memory.GcCollections)}, {s.Memory.GcPauseMillis:0.#} ms");
+        }
+        if (s.Requests.Count == 0)
+        {
+            table.AddRow("requests", "none yet");
+        }
+        foreach (var (type, count) in s.Requests.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            table.AddRow(Markup.Escape($"requests: {type}"), $"{count:N0}");
+        }
+        cli.Console.Write(table);
+    }
+
+    internal static string FormatBytes(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
+        < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MiB",
+        _ => $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB",
+    };
+
+    private static string FormatUptime(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(seconds);
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes:00}m {t.Seconds:00}s" : t.TotalMinutes >= 1 ? $"{t.Minutes}m {t.Seconds:00}s" : $"{t.TotalSeconds:0.0} s";
+    }
+}

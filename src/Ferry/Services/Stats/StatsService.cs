@@ -1,0 +1,39 @@
+using Ferry.Protocol;
+using Ferry.Server;
+
+namespace Ferry.Services.Stats;
+
+/// <summary>Answers <c>stats</c> with the server's running totals and memory; any authenticated peer may ask.</summary>
+public sealed class StatsService(ServerStats stats, string serverName) : IFerryService
+{
+    public async ValueTask HandleAsync(ServerRequest request)
+    {
+        var gc = GC.GetGCMemoryInfo();
+        var response = new StatsResponse
+        {
+            Server = serverName,
+            Pid = Environment.ProcessId,
+            UptimeSeconds = Math.Round(stats.Uptime.TotalSeconds, 3),
+            Connections = new StatsConnections
+            {
+                Current = stats.ConnectionsCurrent,
+                Total = stats.ConnectionsTotal,
+                Refused = stats.ConnectionsRefused,
+            },
+            Requests = new Dictionary<string, long>(stats.Requests, StringComparer.Ordinal),
+            BytesIn = stats.BytesIn,
+            BytesOut = stats.BytesOut,
+            Counters = new Dictionary<string, long>(stats.Counters, StringComparer.Ordinal),
+            Memory = new StatsMemory
+            {
+                WorkingSetBytes = Environment.WorkingSet,
+                GcHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+                GcCommittedBytes = gc.TotalCommittedBytes,
+                GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
+                GcPauseMillis = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
+            },
+        };
+        await request.Connection.SendAsync(MessageTypes.Stats, request.Id, response, StatsJsonContext.Default.StatsResponse,
+            request.CancellationToken).ConfigureAwait(false);
+    }
+}
