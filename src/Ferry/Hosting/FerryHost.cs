@@ -54,7 +54,7 @@ public static class FerryHost
         {
             var udpChat = options.UdpChat;
             var keyFile = Path.Combine(options.Server.DataDirectory, "key");
-            builder.ConfigureServices(s => s.AddSingleton(sp => new UdpChatRelay(udpChat, SharedKeyFile.LoadOrCreate(keyFile),
+            builder.ConfigureServices(s => s.AddSingleton(sp => new UdpChatRelay(udpChat, Ferry.Security.SharedKey.SharedKeyFile.LoadOrCreate(keyFile),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.UdpChat"))));
             builder.AddHostedService(sp => sp.GetRequiredService<UdpChatRelay>());
         }

@@ -10,7 +10,7 @@ public class BenchConnsCommandTests
     public async Task HoldsConnectionsAndReportsServerMemory()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext",
+        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs,
             "--count", "200", "--hold", "1.5", "--keepalive", "0.5", "--json"]);
         Assert.True(result.ExitCode == 0, result.StdErr + result.StdOut);
         using var doc = JsonDocument.Parse(result.StdOut);
@@ -31,7 +31,7 @@ public class BenchConnsCommandTests
     public async Task ReadsServerMemoryFromProcWhenGivenThePid()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext",
+        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs,
             "--count", "20", "--hold", "0.5", "--server-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"]);
         Assert.True(result.ExitCode == 0, result.StdErr + result.StdOut);
         using var doc = JsonDocument.Parse(result.StdOut);
@@ -43,7 +43,7 @@ public class BenchConnsCommandTests
     public async Task SpreadsConnectionsOverChildProcesses()
     {
         await using var server = await TestServer.StartAsync();
-        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext",
+        var result = await CliHarness.RunAsync(["bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs,
             "--count", "101", "--processes", "2", "--hold", "1", "--json"]);
         Assert.True(result.ExitCode == 0, result.StdErr + result.StdOut);
         using var doc = JsonDocument.Parse(result.StdOut);
@@ -57,12 +57,13 @@ public class BenchConnsCommandTests
     [Fact]
     public async Task SaysSoWhenTheOpenFileLimitStopsIt()
     {
-        await using var server = await TestServer.StartAsync();
+        // Plaintext: with TLS the client establishes none under 150 descriptors (TLS start-up needs descriptors of its own).
+        await using var server = await TestServer.StartPlaintextAsync();
         var cli = Path.Combine(AppContext.BaseDirectory, "Ferry.Cli");
         Assert.True(File.Exists(cli), $"the CLI's launcher is missing at {cli}");
         // A hard limit of 150 descriptors: the runtime takes a few dozen, so 400 connections cannot fit.
         var (code, stdout, stderr) = await ProcessRunner.RunAsync("bash",
-            ["-c", "ulimit -n 150 && exec \"$0\" \"$@\"", cli, "bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext",
+            ["-c", "ulimit -n 150 && exec \"$0\" \"$@\"", cli, "bench", "conns", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs,
                 "--count", "400", "--hold", "0.5", "--json"], TimeSpan.FromSeconds(60));
         Assert.Equal(1, code);
         Assert.Contains("open-file limit is 150", stderr);

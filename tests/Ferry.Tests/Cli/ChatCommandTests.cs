@@ -18,7 +18,7 @@ public class ChatCommandTests
         await using var server = await TestServer.StartAsync();
         var watcher = await (await server.ConnectAsync()).JoinChatAsync("den", "watcher");
         var events = new ChatEventCollector(watcher.ReadEventsAsync());
-        var result = await CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext", "--room", "den", "--nick", "ann", "--send", "hello from the cli"]);
+        var result = await CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, "--room", "den", "--nick", "ann", "--send", "hello from the cli"]);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("", result.StdOut);
         var seen = await events.WaitForMessagesAsync(1);
@@ -33,7 +33,7 @@ public class ChatCommandTests
         var watcher = await (await server.ConnectAsync()).JoinChatAsync("lobby", "watcher");
         var events = new ChatEventCollector(watcher.ReadEventsAsync());
         var stdin = Encoding.UTF8.GetBytes("first\n\nsecond ž\n/nick bobby\nthird\n/who\n");
-        var result = await CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext", "--nick", "bob"], stdin);
+        var result = await CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, "--nick", "bob"], stdin);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("you are now bobby", result.StdErr);
         Assert.Contains("in lobby: ", result.StdErr);
@@ -50,7 +50,7 @@ public class ChatCommandTests
         var ann = await (await server.ConnectAsync()).JoinChatAsync("lobby", "ann");
         var annEvents = new ChatEventCollector(ann.ReadEventsAsync());
         await ann.SayAsync("before");
-        var cli = CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext", "--nick", "reader", "--json", "--wait", "4"]);
+        var cli = CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, "--nick", "reader", "--json", "--wait", "4"]);
         await annEvents.WaitForAsync(e => e.Any(x => x is { Kind: "join", From: "reader" }));
         await ann.SayAsync("while waiting");
         var result = await cli.WaitAsync(TimeSpan.FromSeconds(30));
@@ -70,7 +70,7 @@ public class ChatCommandTests
     {
         await using var server = await TestServer.StartAsync();
         await (await server.ConnectAsync()).JoinChatAsync("lobby", "ann");
-        var result = await CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext", "--nick", "ann", "--send", "hi"]);
+        var result = await CliHarness.RunAsync(["chat", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, "--nick", "ann", "--send", "hi"]);
         Assert.Equal(5, result.ExitCode);
         Assert.Single(result.StdErr.Trim().Split('\n'));
         Assert.Contains("'ann' is taken", result.StdErr);
@@ -94,7 +94,7 @@ public class ChatCommandTests
         var key = RandomNumberGenerator.GetBytes(32);
         await using var server = await TestServer.StartAsync(o =>
         {
-            File.WriteAllBytes(Path.Combine(o.Server.DataDirectory, "key"), key); // raw bytes this time
+            File.WriteAllText(Path.Combine(o.Server.DataDirectory, "key"), Convert.ToBase64String(key) + "\n");
             o.UdpChat.EndPoint = new IPEndPoint(IPAddress.Loopback, 0);
         });
         var relay = (UdpChatRelay)server.Server.Services.GetService(typeof(UdpChatRelay))!;

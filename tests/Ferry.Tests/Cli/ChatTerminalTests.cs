@@ -33,7 +33,7 @@ public class ChatTerminalTests
         var cli = Path.Combine(AppContext.BaseDirectory, "Ferry.Cli");
         var session = "ferry-chat-" + Guid.NewGuid().ToString("N")[..8];
         var started = await TmuxAsync("new-session", "-d", "-s", session, "-x", "100", "-y", "20",
-            $"'{cli}' chat 127.0.0.1:{server.EndPoint.Port} --plaintext --nick tty");
+            $"'{cli}' chat 127.0.0.1:{server.EndPoint.Port} --key-file '{server.KeyFile}' --nick tty");
         Assert.Equal(0, started.ExitCode);
         try
         {

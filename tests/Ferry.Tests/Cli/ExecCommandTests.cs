@@ -8,7 +8,7 @@ namespace Ferry.Tests.Cli;
 public class ExecCommandTests
 {
     private static string[] Exec(TestServer server, params string[] rest) =>
-        ["exec", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext", .. rest];
+        ["exec", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, .. rest];
 
     [Fact]
     public async Task ExitsWithTheRemoteExitCodeAndKeepsStreamsApart()
@@ -173,7 +173,7 @@ public class ExecCommandTests
         using var dir = new TempFolder();
         Directory.CreateDirectory(Path.Combine(dir.Path, "sub dir"));
         var script = $"pwd\ncd {dir.Path}\npwd\n\ncd 'sub dir'\npwd\ncd /no/such/folder\npwd\ncd\npwd\nexit\necho never\n";
-        var result = await CliHarness.RunAsync(["shell", $"127.0.0.1:{server.EndPoint.Port}", "--plaintext"], Encoding.UTF8.GetBytes(script));
+        var result = await CliHarness.RunAsync(["shell", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs], Encoding.UTF8.GetBytes(script));
         var home = Path.Combine(server.DataDirectory, "home");
         Assert.Equal($"{home}\n{dir.Path}\n{dir.Path}/sub dir\n{dir.Path}/sub dir\n{home}\n", result.StdOut);
         Assert.Contains("/no/such/folder", result.StdErr);

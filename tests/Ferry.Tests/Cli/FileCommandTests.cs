@@ -16,7 +16,7 @@ public sealed class FileCommandTests : IDisposable
         TempDirectory.TryDelete(_root);
     }
 
-    private static string[] Args(TestServer server, params string[] rest) => [.. rest.Take(1), server.Target.ToString(), "--plaintext", .. rest.Skip(1)];
+    private static string[] Args(TestServer server, params string[] rest) => [.. rest.Take(1), server.Target.ToString(), .. server.ClientArgs, .. rest.Skip(1)];
 
     [Fact]
     public async Task FolderTreeRoundTripsWithPutAndGetRecursive()

@@ -35,7 +35,7 @@ public class ServeProcessTests
             Assert.True(port > 0, "serve did not print its address");
             Assert.True(Directory.Exists(home));
 
-            var options = new FerryClientOptions(new FerryTarget("127.0.0.1", port)) { Plaintext = true };
+            var options = new FerryClientOptions(new FerryTarget("127.0.0.1", port)) { Plaintext = true, KeyFile = Path.Combine(home, "key") };
             await using (var client = await FerryClient.ConnectAsync(options))
             {
                 Assert.Equal("hi"u8.ToArray(), await client.EchoAsync("hi"u8.ToArray()));

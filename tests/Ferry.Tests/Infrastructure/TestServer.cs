@@ -107,9 +107,10 @@ public sealed class TestServer : IAsyncDisposable
     /// A raw byte stream to the main port, for hand-made frames (<see cref="RawFrames"/>): inside TLS with this
     /// server's certificate pinned, or the bare socket when the server runs plaintext. No hello, no authentication.
     /// </summary>
-    public async Task<Stream> OpenRawStreamAsync(CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenRawStreamAsync(Action<System.Net.Sockets.Socket>? configureSocket = null, CancellationToken cancellationToken = default)
     {
         var socket = await RawFrames.ConnectAsync(EndPoint.Port);
+        configureSocket?.Invoke(socket);
         var stream = new NetworkStream(socket, ownsSocket: true);
         if (Options.Server.Plaintext) return stream;
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
@@ -128,9 +129,9 @@ public sealed class TestServer : IAsyncDisposable
     /// A raw stream that has done hello and the shared-key handshake by hand (proving the server too), ready for
     /// hand-made request frames. The handshake used ids 1-3.
     /// </summary>
-    public async Task<Stream> OpenAuthenticatedRawStreamAsync(CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenAuthenticatedRawStreamAsync(Action<System.Net.Sockets.Socket>? configureSocket = null, CancellationToken cancellationToken = default)
     {
-        var stream = await OpenRawStreamAsync(cancellationToken);
+        var stream = await OpenRawStreamAsync(configureSocket, cancellationToken);
         await stream.WriteAsync(RawFrames.Hello, cancellationToken);
         await ExpectAsync(stream, "hello", cancellationToken);
         await stream.WriteAsync(RawFrames.Frame("""{"type":"auth.key.start","id":2}"""), cancellationToken);

@@ -24,7 +24,12 @@ internal static class BenchConnsCommand
         var hold = new Option<double>("--hold") { Description = "Seconds to hold them once open (memory and fresh-echo latency are measured meanwhile)", DefaultValueFactory = _ => 10 };
         var processes = new Option<int>("--processes", "-p") { Description = "Client processes to spread the connections over (each needs its own open-file budget)", DefaultValueFactory = _ => 1 };
         var keepalive = new Option<double>("--keepalive") { Description = "Seconds between the small echoes each held connection sends", DefaultValueFactory = _ => 5 };
-        var parallel = new Option<int>("--parallel") { Description = "Connections being opened at the same time", DefaultValueFactory = _ => 64 };
+        var parallel = new Option<int>("--parallel")
+        {
+            // The server admits 64 unauthenticated connections per address by default; stay under it.
+            Description = "Connections being opened at the same time (keep it under the server's --max-unauthenticated-per-address, 64 by default)",
+            DefaultValueFactory = _ => 32,
+        };
         var serverPid = new Option<int?>("--server-pid") { Description = "Read the server's memory from /proc/PID/status (same machine) instead of asking it with 'stats'" };
         var child = new Option<bool>("--child") { Hidden = true };
         var json = CommonOptions.Json();

@@ -31,14 +31,13 @@ internal static class ChatCommand
             Description = "Use the UDP chat relay at HOST:PORT (ferry serve --udp-chat PORT) instead of rooms on the main port. " +
                 "UDP may lose or reorder messages; each message must fit one datagram (1200 bytes)",
         };
-        var keyFile = new Option<string?>("--key-file") { Description = "UDP chat: the server's shared key file. Default $FERRY_HOME/key or ~/.ferry/key", HelpName = "PATH" };
         var command = new Command("chat",
             "Chat in rooms: everyone in the room sees each message with time and sender; joins, leaves and nick changes are announced.\n" +
             "On a terminal you type while messages arrive above your line. Commands: " + TcpChatLink.Help + ".\n" +
             "Without a terminal each line of standard input is sent as a message (lines starting with / are commands).\n" +
             "The UDP chat (--udp) sends each message as one signed datagram: it may be lost or arrive out of order.")
         {
-            target, room, nick, send, wait, json, udp, keyFile,
+            target, room, nick, send, wait, json, udp,
         };
         connect.AddTo(command, withTarget: false);
         command.SetAction(async (result, ct) =>
@@ -47,7 +46,7 @@ internal static class ChatCommand
             if (seconds is < 0) throw new CliUsageException("--wait must be 0 or more seconds");
             var nickName = result.GetValue(nick) ?? DefaultNick();
             await using var link = result.GetValue(udp) is { } relay
-                ? await JoinUdpAsync(relay, result.GetValue(keyFile), result.GetValue(room)!, nickName, ct).ConfigureAwait(false)
+                ? await JoinUdpAsync(relay, result.GetValue(connect.KeyFile) ?? Environment.GetEnvironmentVariable("FERRY_KEY_FILE"), result.GetValue(room)!, nickName, ct).ConfigureAwait(false)
                 : await JoinTcpAsync(connect, result, result.GetValue(target), result.GetValue(room)!, nickName, ct).ConfigureAwait(false);
             var options = new ChatRunOptions(result.GetValue(send), seconds, result.GetValue(json));
             bool interactive = cli.StdInIsTerminal && cli.StdOutIsTerminal && options.Send is null && options.Wait is null && !options.Json;
@@ -82,7 +81,7 @@ internal static class ChatCommand
         byte[] key;
         try
         {
-            key = SharedKeyFile.Load(path);
+            key = Ferry.Security.SharedKey.SharedKeyFile.Load(path);
         }
         catch (FileNotFoundException ex)
         {

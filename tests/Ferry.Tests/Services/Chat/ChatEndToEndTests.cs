@@ -152,10 +152,8 @@ public class ChatEndToEndTests
         var bob = await JoinAsync(server, "bob");
 
         // A hand-made client that joins and then never reads again, with a tiny receive window.
-        using var stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await stuck.ConnectAsync(System.Net.IPAddress.Loopback, server.EndPoint.Port);
-        await stuck.SendAsync(RawFrames.Hello);
-        await stuck.SendAsync(RawFrames.Frame("""{"type":"chat.join","id":2,"room":"lobby","nick":"stuck"}"""));
+        await using var stuck = await server.OpenAuthenticatedRawStreamAsync(configureSocket: s => s.ReceiveBufferSize = 4096);
+        await stuck.WriteAsync(RawFrames.Frame("""{"type":"chat.join","id":7,"room":"lobby","nick":"stuck"}"""));
         await bob.Events.WaitForAsync(e => e.Any(x => x is { Kind: "join", From: "stuck" }));
 
         var text = new string('w', 4000);
@@ -184,9 +182,9 @@ public class ChatEndToEndTests
         bool ended = false;
         try
         {
-            while (!ended) ended = await stuck.ReceiveAsync(buffer, SocketFlags.None, drainTimeout.Token) == 0;
+            while (!ended) ended = await stuck.ReadAsync(buffer, drainTimeout.Token) == 0;
         }
-        catch (SocketException)
+        catch (IOException)
         {
             ended = true; // reset by the server's abort
         }
@@ -220,11 +218,8 @@ public class ChatEndToEndTests
         await using var server = await TestServer.StartAsync();
         var ann = await JoinAsync(server, "ann");
         await ann.Session.SayAsync("earlier");
-        using var socket = await RawFrames.ConnectAsync(server.EndPoint.Port);
-        using var stream = new NetworkStream(socket);
-        await stream.WriteAsync(RawFrames.Hello);
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
         await stream.WriteAsync(RawFrames.Frame("""{"type":"chat.join","id":7,"room":"lobby","nick":"raw"}"""));
-        Assert.Contains("\"hello\"", (await RawFrames.ReadFrameAsync(stream))!.Value.Header);
         var ok = (await RawFrames.ReadFrameAsync(stream))!.Value;
         Assert.Contains("\"type\":\"ok\"", ok.Header);
         Assert.Contains("\"id\":7", ok.Header);

@@ -1,3 +1,4 @@
+using Ferry.Security.SharedKey;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -95,26 +96,6 @@ public class UdpChatTests
         var error = await Assert.ThrowsAsync<FerryException>(() => ann.SayAsync(new string('x', 1200)));
         Assert.Contains("limit is 1200", error.Message);
         await ann.SayAsync(new string('x', 1000));
-    }
-
-    [Theory]
-    [InlineData("raw")]
-    [InlineData("base64")]
-    public void TheKeyFileIsReadAsBase64TextOrRawBytes(string format)
-    {
-        var dir = TempDirectory.Create("udp-key");
-        try
-        {
-            var key = RandomNumberGenerator.GetBytes(32);
-            var path = Path.Combine(dir, "key");
-            if (format == "raw") File.WriteAllBytes(path, key);
-            else File.WriteAllText(path, Convert.ToBase64String(key) + "\n");
-            Assert.Equal(key, SharedKeyFile.Load(path));
-        }
-        finally
-        {
-            TempDirectory.TryDelete(dir);
-        }
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public partial class ExecMemoryTests
         try
         {
             int port = await ReadPortAsync(server).WaitAsync(TimeSpan.FromSeconds(60));
-            await using var client = await FerryClient.ConnectAsync(new FerryClientOptions(new FerryTarget("127.0.0.1", port)) { Plaintext = true });
+            await using var client = await FerryClient.ConnectAsync(new FerryClientOptions(new FerryTarget("127.0.0.1", port)) { Plaintext = true, KeyFile = Path.Combine(state, "key") });
             // Warm up, then take the baseline.
             Assert.Equal(0, (await client.ExecAsync("head -c 4000000 /dev/zero > /dev/null")).ExitCode);
             long baseline = Rss(server.Id);

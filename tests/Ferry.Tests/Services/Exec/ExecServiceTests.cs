@@ -251,10 +251,7 @@ public class ExecServiceTests
     public async Task BadRequestsAreAnsweredAndTheConnectionStaysUsable()
     {
         await using var server = await ExecTestServer.StartAsync();
-        using var socket = await RawFrames.ConnectAsync(server.EndPoint.Port);
-        using var stream = new System.Net.Sockets.NetworkStream(socket);
-        await stream.WriteAsync(RawFrames.Hello);
-        await RawFrames.ReadFrameAsync(stream);
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
         await stream.WriteAsync(RawFrames.Frame("""{"type":"exec.start","id":2,"command":""}"""));
         Assert.Contains("\"bad_request\"", (await RawFrames.ReadFrameAsync(stream))!.Value.Header);
         await stream.WriteAsync(RawFrames.Frame("""{"type":"exec.start","id":3,"command":"true","env":{"A=B":"x"}}"""));

@@ -44,8 +44,7 @@ public class StatsServiceTests
             await first.EchoAsync("x"u8.ToArray());
         }
         // A peer that skips hello is refused.
-        using (var raw = await RawFrames.ConnectAsync(server.EndPoint.Port))
-        await using (var stream = new System.Net.Sockets.NetworkStream(raw))
+        await using (var stream = await server.OpenRawStreamAsync())
         {
             await stream.WriteAsync(RawFrames.Frame("""{"type":"echo","id":1}"""));
             var error = await RawFrames.ReadFrameAsync(stream);
@@ -112,13 +111,13 @@ public class StatsServiceTests
     {
         await using var server = await TestServer.StartAsync();
         var target = $"127.0.0.1:{server.EndPoint.Port}";
-        var table = await CliHarness.RunAsync(["stats", target, "--plaintext"]);
+        var table = await CliHarness.RunAsync(["stats", target, .. server.ClientArgs]);
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("connections now", table.StdOut);
         Assert.Contains("resident memory", table.StdOut);
         Assert.Contains("exec.processes running", table.StdOut);
 
-        var json = await CliHarness.RunAsync(["stats", target, "--plaintext", "--json"]);
+        var json = await CliHarness.RunAsync(["stats", target, .. server.ClientArgs, "--json"]);
         Assert.Equal(0, json.ExitCode);
         using var doc = JsonDocument.Parse(json.StdOut);
         Assert.Equal(2, doc.RootElement.GetProperty("connections").GetProperty("total").GetInt64());
