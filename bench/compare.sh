@@ -100,18 +100,27 @@ bench_help="$("$ferry" bench --help 2>/dev/null)"
 has_bench() { printf '%s\n' "$bench_help" | grep -Eq "^[[:space:]]+$1([[:space:]]|$)"; }
 NA="n/a (not built yet)"
 
-"$ferry" serve --plaintext --listen 127.0.0.1:0 --data "$work/ferry-data" > "$work/ferry.out" 2>&1 &
+"$ferry" serve --plaintext --allow-exec --listen 127.0.0.1:0 --data "$work/ferry-data" > "$work/ferry.out" 2>&1 &
 ferry_pid=$!; pids+=("$ferry_pid")
 for _ in $(seq 100); do grep -q listening "$work/ferry.out" 2>/dev/null && break; sleep 0.1; done
 target="$(grep -o '127.0.0.1:[0-9]*' "$work/ferry.out" | head -n 1)"
 [ -n "$target" ] || { cat "$work/ferry.out" >&2; echo "compare.sh: the Ferry server did not start" >&2; exit 1; }
 log "ferry server on $target (pid $ferry_pid)"
+# Every client proves the server's shared key (made on the server's first start in its state folder).
+keyfile="$work/ferry-data/key"
+# The same server set-up with TLS on (the default), for the rows that compare against ssh's encryption.
+"$ferry" serve --allow-exec --listen 127.0.0.1:0 --data "$work/ferry-data" > "$work/ferry-tls.out" 2>&1 &
+pids+=("$!")
+for _ in $(seq 100); do grep -q listening "$work/ferry-tls.out" 2>/dev/null && break; sleep 0.1; done
+tls_target="$(grep -o '127.0.0.1:[0-9]*' "$work/ferry-tls.out" | head -n 1)"
+log "ferry TLS server on $tls_target"
 
 # ferry_bench NAME OUT ARGS...: runs `ferry bench NAME` (bounded) if that bench exists; status 2 if it does not.
+mode=(--plaintext)
 ferry_bench() {
   local name="$1" out="$2"; shift 2
   has_bench "$name" || return 2
-  timeout 180 "$ferry" bench "$name" "$target" --plaintext --json "$@" > "$out" 2> "$out.err"
+  timeout 180 "$ferry" bench "$name" "$target" "${mode[@]}" --key-file "$keyfile" --json "$@" > "$out" 2> "$out.err"
 }
 
 # ---------------------------------------------------------------- test files on tmpfs
@@ -135,6 +144,14 @@ ferry_bench put "$work/put.json" --size "$file_bytes"; st=$?
 if [ $st = 0 ]; then ferry_put=$(json "$work/put.json" megabytesPerSecond mbPerSecond MBps throughputMBps); elif [ $st = 2 ]; then ferry_put="$NA"; else ferry_put="error"; fi
 ferry_bench get "$work/get.json" --size "$file_bytes"; st=$?
 if [ $st = 0 ]; then ferry_get=$(json "$work/get.json" megabytesPerSecond mbPerSecond MBps throughputMBps); elif [ $st = 2 ]; then ferry_get="$NA"; else ferry_get="error"; fi
+# The same transfers over TLS, beside scp/sftp (which always encrypt).
+ferry_put_tls="error"; ferry_get_tls="error"
+if [ -n "$tls_target" ]; then
+  plain_target="$target"; target="$tls_target"; mode=()
+  ferry_bench put "$work/put-tls.json" --size "$file_bytes" && ferry_put_tls=$(json "$work/put-tls.json" megabytesPerSecond mbPerSecond MBps throughputMBps)
+  ferry_bench get "$work/get-tls.json" --size "$file_bytes" && ferry_get_tls=$(json "$work/get-tls.json" megabytesPerSecond mbPerSecond MBps throughputMBps)
+  target="$plain_target"; mode=(--plaintext)
+fi
 row "loopback, one TCP stream: iperf3 vs ferry put" "${ferry_put:-error}" "${iperf:-error}" "MB/s" 1
 
 # ---------------------------------------------------------------- nc: raw copy of the file
@@ -189,7 +206,7 @@ if timeout 180 scp -q "${ssh_opts[@]}" -P "$ssh_port" "$work/file.bin" "$user@12
   t1=$(now); [ "$(stat -c %s "$work/scp.out" 2>/dev/null)" = "$file_bytes" ] && scp_rate=$(mbps "$file_bytes" "$t1 - $t0")
 fi
 rm -f "$work/scp.out"
-row "${file_mib} MiB upload: scp ($cipher) vs ferry put" "${ferry_put:-error}" "${scp_rate:-error}" "MB/s" 1
+row "${file_mib} MiB upload: scp ($cipher) vs ferry put (TLS)" "${ferry_put_tls:-error}" "${scp_rate:-error}" "MB/s" 1
 
 sftp_rate=""
 printf 'put %s %s\n' "$work/file.bin" "$work/sftp.out" > "$ssh_dir/sftp.batch"
@@ -198,7 +215,7 @@ if timeout 180 sftp -q "${ssh_opts[@]}" -P "$ssh_port" -b "$ssh_dir/sftp.batch" 
   t1=$(now); [ "$(stat -c %s "$work/sftp.out" 2>/dev/null)" = "$file_bytes" ] && sftp_rate=$(mbps "$file_bytes" "$t1 - $t0")
 fi
 rm -f "$work/sftp.out"
-row "${file_mib} MiB upload: sftp ($cipher) vs ferry put" "${ferry_put:-error}" "${sftp_rate:-error}" "MB/s" 1
+row "${file_mib} MiB upload: sftp ($cipher) vs ferry put (TLS)" "${ferry_put_tls:-error}" "${sftp_rate:-error}" "MB/s" 1
 
 sftp_get=""
 printf 'get %s %s\n' "$work/file.bin" "$work/sftp.in" > "$ssh_dir/sftp.batch"
@@ -207,7 +224,7 @@ if timeout 180 sftp -q "${ssh_opts[@]}" -P "$ssh_port" -b "$ssh_dir/sftp.batch" 
   t1=$(now); [ "$(stat -c %s "$work/sftp.in" 2>/dev/null)" = "$file_bytes" ] && sftp_get=$(mbps "$file_bytes" "$t1 - $t0")
 fi
 rm -f "$work/sftp.in"
-row "${file_mib} MiB download: sftp ($cipher) vs ferry get" "${ferry_get:-error}" "${sftp_get:-error}" "MB/s" 1
+row "${file_mib} MiB download: sftp ($cipher) vs ferry get (TLS)" "${ferry_get_tls:-error}" "${sftp_get:-error}" "MB/s" 1
 
 # median_ms CMD...: runs CMD N times ($runs), prints the median wall time in ms.
 median_ms() {
@@ -222,7 +239,8 @@ runs=$ssh_fresh_runs
 ssh_fresh=$(median_ms ssh "${ssh_opts[@]}" -p "$ssh_port" "$user@127.0.0.1" true) || ssh_fresh=""
 ferry_fresh="$NA"
 if "$ferry" --help 2>/dev/null | grep -Eq '^[[:space:]]+exec[[:space:]]'; then
-  ferry_fresh=$(median_ms "$ferry" exec "$target" --plaintext true) || ferry_fresh="error"
+  # Fresh process, TLS and key login included, like a fresh ssh.
+  ferry_fresh=$(median_ms "$ferry" exec "$tls_target" --key-file "$keyfile" true) || ferry_fresh="error"
 fi
 row "run \`true\`, fresh connection: ssh vs ferry exec (process start to exit)" "$ferry_fresh" "${ssh_fresh:-error}" "ms" 0
 
@@ -288,7 +306,7 @@ row "${text_mib} MiB text upload: line-by-line Python vs ferry put" "${ferry_tex
 log "idle connections: ${conns} each, held from other processes; server memory from /proc"
 conn_kib=""; conn_p99=""
 # A fresh Ferry server, as the Python one is fresh: a server that already ran the loads above reuses its heap.
-"$ferry" serve --plaintext --listen 127.0.0.1:0 --data "$work/ferry-idle-data" > "$work/ferry-idle.out" 2>&1 &
+"$ferry" serve --plaintext --listen 127.0.0.1:0 --data "$work/ferry-data" > "$work/ferry-idle.out" 2>&1 &
 idle_pid=$!; pids+=("$idle_pid")
 for _ in $(seq 100); do grep -q listening "$work/ferry-idle.out" 2>/dev/null && break; sleep 0.1; done
 main_target="$target"; target="$(grep -o '127.0.0.1:[0-9]*' "$work/ferry-idle.out" | head -n 1)"

@@ -5,7 +5,7 @@ using Ferry.Services.Files;
 
 namespace Ferry.Client;
 
-/// <summary>File transfer from the client side (docs/protocol.md §5.3): verified, resumable uploads and downloads.</summary>
+/// <summary>File transfer from the client side (docs/protocol.md §5.4): verified, resumable uploads and downloads.</summary>
 public static class FerryFilesClientExtensions
 {
     /// <summary>

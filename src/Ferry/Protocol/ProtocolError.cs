@@ -1,6 +1,6 @@
 namespace Ferry.Protocol;
 
-/// <summary>The closed set of error codes that travel in <c>error</c> frames (docs/protocol.md §5).</summary>
+/// <summary>The closed set of error codes that travel in <c>error</c> frames (docs/protocol.md §3.4).</summary>
 public enum ProtocolError
 {
     /// <summary>The 4-byte header length was negative or above the limit.</summary>

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Ferry.Services.Files;
 
 /// <summary>
-/// Fields of <c>file.put</c>: where the upload goes and what it is (docs/protocol.md §5.3). File sizes travel as
+/// Fields of <c>file.put</c>: where the upload goes and what it is (docs/protocol.md §5.4). File sizes travel as
 /// <c>length</c>, because <c>size</c> is the envelope's body size.
 /// </summary>
 public sealed record FilePutRequest

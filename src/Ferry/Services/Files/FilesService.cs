@@ -7,7 +7,7 @@ using Ferry.Server;
 namespace Ferry.Services.Files;
 
 /// <summary>
-/// File transfer inside one sandboxed folder (docs/protocol.md §5.3): verified, resumable uploads and downloads,
+/// File transfer inside one sandboxed folder (docs/protocol.md §5.4): verified, resumable uploads and downloads,
 /// listings, stat, remove and mkdir. Data is hashed while it streams and takes its final name only after the
 /// sender's SHA-256 matches; until then it lives in a <c>.part</c> file beside the target.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Ferry.Services.Stats;
 
-/// <summary>The fields of a <c>stats</c> response (docs/protocol.md §5.9).</summary>
+/// <summary>The fields of a <c>stats</c> response (docs/protocol.md §5.8).</summary>
 public sealed class StatsResponse
 {
     /// <summary>The server's name and version.</summary>
