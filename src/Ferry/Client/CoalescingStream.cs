@@ -19,12 +19,12 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public override bool CanWrite => true;
 
-    public override long Length => throw new NotSupportedException();
+    public override long Length => throw new NotSupportedException("this stream is not seekable");
 
     public override long Position
     {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
+        get => throw new NotSupportedException("this stream is not seekable");
+        set => throw new NotSupportedException("this stream is not seekable");
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
@@ -58,9 +58,9 @@ internal sealed class CoalescingStream(Stream inner) : Stream
 
     public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("this stream is not seekable");
 
-    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException("this stream is not seekable");
 
     protected override void Dispose(bool disposing)
     {

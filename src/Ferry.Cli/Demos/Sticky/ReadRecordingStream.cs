@@ -14,9 +14,9 @@ internal sealed class ReadRecordingStream(Stream inner, Func<int, int> capForRea
 
     public override bool CanWrite => inner.CanWrite;
 
-    public override long Length => throw new NotSupportedException();
+    public override long Length => throw new NotSupportedException("this stream is not seekable");
 
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position { get => throw new NotSupportedException("this stream is not seekable"); set => throw new NotSupportedException("this stream is not seekable"); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -39,7 +39,7 @@ internal sealed class ReadRecordingStream(Stream inner, Func<int, int> capForRea
 
     public override void Flush() => inner.Flush();
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("this stream is not seekable");
 
-    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException("this stream is not seekable");
 }
