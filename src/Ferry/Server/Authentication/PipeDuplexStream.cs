@@ -23,12 +23,12 @@ internal sealed class PipeDuplexStream(IDuplexPipe pipe) : Stream
 
     public override bool CanWrite => true;
 
-    public override long Length => throw new NotSupportedException();
+    public override long Length => throw new NotSupportedException("this stream is not seekable");
 
     public override long Position
     {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
+        get => throw new NotSupportedException("this stream is not seekable");
+        set => throw new NotSupportedException("this stream is not seekable");
     }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
@@ -58,7 +58,7 @@ internal sealed class PipeDuplexStream(IDuplexPipe pipe) : Stream
 
     public override void Flush() => _output.Flush();
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("this stream is not seekable");
 
-    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException("this stream is not seekable");
 }
