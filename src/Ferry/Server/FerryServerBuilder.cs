@@ -97,6 +97,8 @@ public sealed class FerryServerBuilder
         // Frames are small and handlers rarely block, so running socket continuations inline (instead of hopping
         // to the thread pool) saves a context switch per read; handlers that block use StartBackground.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Options.InlineScheduling);
+        // Kestrel's default 4 KiB blocks mean one receive call per 4 KiB of a bulk body; see LargeBlockMemoryPool.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
