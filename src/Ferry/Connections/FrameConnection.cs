@@ -13,8 +13,12 @@ namespace Ferry.Connections;
 /// </summary>
 public sealed partial class FrameConnection : IAsyncDisposable
 {
-    /// <summary>Bodies are flushed in chunks of this size so a large body never sits whole in the pipe.</summary>
-    internal const int FlushChunkBytes = 64 * 1024;
+    /// <summary>
+    /// Bodies are flushed in chunks of this size so a large body never sits whole in the pipe. Each flush wakes
+    /// the socket sender (and under TLS ends one coalesced send), so bulk bodies want it large; 256 KiB keeps the
+    /// wake-ups per GiB low while memory per connection stays small.
+    /// </summary>
+    internal const int FlushChunkBytes = 256 * 1024;
 
     private readonly PipeReader _input;
     private readonly PipeWriter _output;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Ferry.Connections;
 using Ferry.Server.Authentication;
 using Microsoft.Extensions.Logging;
 
@@ -96,7 +97,15 @@ public sealed class FerryServerBuilder
         builder.WebHost.UseKestrelCore();
         // Frames are small and handlers rarely block, so running socket continuations inline (instead of hopping
         // to the thread pool) saves a context switch per read; handlers that block use StartBackground.
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = Options.InlineScheduling);
+        builder.WebHost.UseSockets(o =>
+        {
+            o.UnsafePreferInlineScheduling = Options.InlineScheduling;
+            // Room for two body flushes (FrameConnection.FlushChunkBytes) in the socket's output pipe, so a bulk
+            // sender fills the next chunk while the previous one is on the wire instead of waiting for each send.
+            o.MaxWriteBufferSize = 2 * FrameConnection.FlushChunkBytes;
+        });
+        // Kestrel's default 4 KiB blocks mean one receive call per 4 KiB of a bulk body; see LargeBlockMemoryPool.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
