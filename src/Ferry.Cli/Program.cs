@@ -11,7 +11,11 @@ namespace Ferry.Cli;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args) => RunAsync(args, CliContext.FromProcess());
+    public static Task<int> Main(string[] args)
+    {
+        SocketCompletionMode.PreferInline();
+        return RunAsync(args, CliContext.FromProcess());
+    }
 
     internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken = default)
     {

@@ -239,6 +239,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     {
         try
         {
+            // Off the read loop's thread before the work's first synchronous part (starting a process, opening a
+            // file): with inline socket completions that thread is an event loop serving other connections too.
+            await Task.Yield();
             await work(cts.Token).ConfigureAwait(false);
         }
         catch (FerryException ex) when (ex is not ProtocolException)
