@@ -140,6 +140,9 @@ if timeout $((iperf_seconds + 20)) iperf3 -c 127.0.0.1 -p "$port" -t "$iperf_sec
   iperf=$(python3 -c "import json;d=json.load(open('$work/iperf.json'));print(round(d['end']['sum_received']['bits_per_second']/8e6,1))")
 fi
 ferry_put=""; ferry_get=""
+# Warm-up transfers (not measured), as the echo rows warm up: the first run of a fresh server is mostly JIT.
+ferry_bench put "$work/put-warmup.json" --size 67108864 || true
+ferry_bench get "$work/get-warmup.json" --size 67108864 || true
 ferry_bench put "$work/put.json" --size "$file_bytes"; st=$?
 if [ $st = 0 ]; then ferry_put=$(json "$work/put.json" megabytesPerSecond mbPerSecond MBps throughputMBps); elif [ $st = 2 ]; then ferry_put="$NA"; else ferry_put="error"; fi
 ferry_bench get "$work/get.json" --size "$file_bytes"; st=$?
@@ -148,6 +151,7 @@ if [ $st = 0 ]; then ferry_get=$(json "$work/get.json" megabytesPerSecond mbPerS
 ferry_put_tls="error"; ferry_get_tls="error"
 if [ -n "$tls_target" ]; then
   plain_target="$target"; target="$tls_target"; mode=()
+  ferry_bench put "$work/put-tls-warmup.json" --size 67108864 || true
   ferry_bench put "$work/put-tls.json" --size "$file_bytes" && ferry_put_tls=$(json "$work/put-tls.json" megabytesPerSecond mbPerSecond MBps throughputMBps)
   ferry_bench get "$work/get-tls.json" --size "$file_bytes" && ferry_get_tls=$(json "$work/get-tls.json" megabytesPerSecond mbPerSecond MBps throughputMBps)
   target="$plain_target"; mode=(--plaintext)
