@@ -335,7 +335,11 @@ public sealed partial class FrameConnection : IAsyncDisposable
         }
     }
 
-    internal static bool IsTransportFailure(Exception ex) =>
+    /// <summary>
+    /// Whether <paramref name="ex"/> means the transport went away (reset, aborted, disposed, pipe completed).
+    /// Kestrel's ConnectionResetException is an IOException; its ConnectionAbortedException is named here.
+    /// </summary>
+    public static bool IsTransportFailure(Exception ex) =>
         ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException
-        || ex.GetType().Name == "ConnectionAbortedException" || ex.GetType().Name == "ConnectionResetException";
+            or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
 }

@@ -89,6 +89,7 @@ public sealed class FerryServerBuilder
         _configureLogging(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Options.ShutdownTimeout);
         builder.Services.AddSingleton(_ => Stats); // a factory registration, so the host disposes it (and its meter)
+        Stats.Observe(Services);
         foreach (var configure in _serviceConfigurators) configure(builder.Services);
         foreach (var factory in _hosted) builder.Services.AddSingleton(factory);
 

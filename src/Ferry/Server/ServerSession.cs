@@ -150,7 +150,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             await Connection.SendErrorAsync(header.Id, ProtocolError.UnknownType, $"unknown message type '{header.Type}'", cancellationToken).ConfigureAwait(false);
             return;
         }
-        _env.Stats.CountRequest(header.Type);
+        route.Requests.Increment();
         if (!Principal!.Has(route.Right))
         {
             await Connection.SendErrorAsync(header.Id, ProtocolError.Forbidden, $"forbidden: '{header.Type}' needs the '{route.Right}' right, which {Principal.Name} does not have", cancellationToken).ConfigureAwait(false);

@@ -22,8 +22,9 @@ public sealed class ServerStats : IDisposable
     /// <summary>Counter name: file transfers in progress.</summary>
     public const string TransfersInProgress = "files.transfers_in_progress";
 
-    // Requests are counted only for mapped types, so a hostile peer cannot grow this table.
-    private readonly ConcurrentDictionary<string, StatsCounter> _requests = new(StringComparer.Ordinal);
+    // Requests are counted on the routes themselves (only mapped types, so a hostile peer cannot grow the table,
+    // and the dispatch's one lookup serves both).
+    private ServiceRegistry? _routes;
     private readonly ConcurrentDictionary<string, StatsCounter> _counters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<FrameConnection, byte> _live = new();
     private readonly Meter _meter;
@@ -96,7 +97,8 @@ public sealed class ServerStats : IDisposable
     }
 
     /// <summary>Requests dispatched so far, by message type.</summary>
-    public IReadOnlyDictionary<string, long> Requests => _requests.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> Requests =>
+        (_routes?.RequestCounts ?? []).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
     /// <summary>Every named counter's current value.</summary>
     public IReadOnlyDictionary<string, long> Counters => _counters.ToDictionary(p => p.Key, p => p.Value.Value, StringComparer.Ordinal);
@@ -118,14 +120,14 @@ public sealed class ServerStats : IDisposable
     }
 
     /// <summary>Counts one request of a mapped <paramref name="type"/>.</summary>
-    internal void CountRequest(string type) =>
-        _requests.GetOrAdd(type, static _ => new StatsCounter()).Increment();
+    /// <summary>Reports the request counts kept on <paramref name="routes"/>.</summary>
+    internal void Observe(ServiceRegistry routes) => _routes = routes;
 
     private IEnumerable<Measurement<long>> ObserveRequests()
     {
-        foreach (var (type, counter) in _requests)
+        foreach (var (type, count) in _routes?.RequestCounts ?? [])
         {
-            yield return new Measurement<long>(counter.Value, new KeyValuePair<string, object?>("type", type));
+            yield return new Measurement<long>(count, new KeyValuePair<string, object?>("type", type));
         }
     }
 

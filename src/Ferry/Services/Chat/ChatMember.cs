@@ -66,7 +66,7 @@ public sealed class ChatMember : IAsyncDisposable
             _connection.CancelPendingRead();
             await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnectionFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnection.IsTransportFailure(ex))
         {
             // Not even the error fits; the abort below says it by closing.
         }
@@ -95,14 +95,11 @@ public sealed class ChatMember : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnectionFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnection.IsTransportFailure(ex))
         {
             // The connection closed; the session's disposal removes the member from the hub.
         }
     }
-
-    private static bool FrameConnectionFailure(Exception ex) =>
-        ex is IOException or ObjectDisposedException or InvalidOperationException || ex.GetType().Name.StartsWith("Connection", StringComparison.Ordinal);
 
     public async ValueTask DisposeAsync()
     {

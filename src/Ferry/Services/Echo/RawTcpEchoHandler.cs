@@ -22,7 +22,7 @@ public static class RawTcpEchoHandler
                 if (result.IsCompleted || flush.IsCompleted) break;
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException || ex.GetType().Name.StartsWith("Connection", StringComparison.Ordinal))
+        catch (Exception ex) when (ex is OperationCanceledException || Connections.FrameConnection.IsTransportFailure(ex))
         {
             // The peer went away; that is how echo sessions end.
         }
