@@ -6,7 +6,7 @@ namespace Ferry.Client;
 
 /// <summary>
 /// Receives one download on the client's read loop: <c>file.ready</c>, <c>file.data</c> chunks straight into the
-/// <c>.part</c> writer (its bounded queue is the back-pressure), and <c>file.done</c> with the sender's hash.
+/// <c>.part</c> writer (the read loop waits for each write: that is the back-pressure), and <c>file.done</c> with the sender's hash.
 /// Never throws into the read loop: failures complete <see cref="Completion"/> instead.
 /// </summary>
 internal sealed class DownloadSink : IResponseSink
@@ -63,7 +63,7 @@ internal sealed class DownloadSink : IResponseSink
                 }
                 while (body.Remaining > 0)
                 {
-                    var chunk = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    var chunk = await body.ReadAtLeastAsync(PartFileWriter.BatchBytes, cancellationToken).ConfigureAwait(false);
                     await _writer.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
                     body.Advance(chunk.Length);
                 }

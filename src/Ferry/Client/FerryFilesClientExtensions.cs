@@ -70,25 +70,16 @@ public static class FerryFilesClientExtensions
             file.Position = offset;
             options.Progress?.Invoke(new FileTransferProgress(remotePath, offset, size));
             string sha;
-            await using (var reader = new FileChunkReader(file, size - offset, hash))
+            try
             {
-                long position = offset;
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) is { } chunk)
-                {
-                    try
-                    {
-                        sink.ThrowIfFailed();
-                        await client.Connection.SendAsync(MessageTypes.FileData, id, new FileData { Offset = position }, FilesJsonContext.Default.FileData,
-                            chunk.Buffer.AsMemory(0, chunk.Length), cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        FileChunkReader.Return(chunk.Buffer);
-                    }
-                    position += chunk.Length;
-                    options.Progress?.Invoke(new FileTransferProgress(remotePath, position, size));
-                }
-                sha = reader.Sha256();
+                await FileDataSender.SendAsync(client.Connection, id, file.SafeFileHandle, offset, size - offset, hash, sink.ThrowIfFailed,
+                    options.Progress is { } progress ? position => progress(new FileTransferProgress(remotePath, position, size)) : null,
+                    cancellationToken).ConfigureAwait(false);
+                sha = Sha256Hex.Of(hash);
+            }
+            finally
+            {
+                hash.Dispose();
             }
             sending = false;
             await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, cancellationToken).ConfigureAwait(false);

@@ -79,6 +79,34 @@ public sealed class FrameBodyReader
         return Available();
     }
 
+    /// <summary>
+    /// Like <see cref="ReadAsync"/>, but waits until at least <paramref name="minimumBytes"/> (or the rest of the body, if
+    /// less) are buffered, so bulk consumers handle large batches. Keep the minimum well under the transport's
+    /// read-buffer limit, or the wait can never be satisfied.
+    /// </summary>
+    public ValueTask<ReadOnlySequence<byte>> ReadAtLeastAsync(int minimumBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
+        if (_remaining == 0) return ValueTask.FromResult(ReadOnlySequence<byte>.Empty);
+        long wanted = Math.Min(minimumBytes, _remaining);
+        if (_buffer.Length >= wanted || (_completed && !_buffer.IsEmpty)) return ValueTask.FromResult(Available());
+        return ReadAtLeastMoreAsync((int)wanted, cancellationToken);
+    }
+
+    private async ValueTask<ReadOnlySequence<byte>> ReadAtLeastMoreAsync(int wanted, CancellationToken cancellationToken)
+    {
+        if (_completed) throw ProtocolException.Truncated(_remaining);
+        _input.AdvanceTo(_buffer.Start);
+        _outstanding = false;
+        var result = await _input.ReadAtLeastAsync(wanted, cancellationToken).ConfigureAwait(false);
+        _outstanding = true;
+        if (result.IsCanceled) throw new OperationCanceledException("the read was cancelled");
+        _buffer = result.Buffer;
+        _completed = result.IsCompleted;
+        if (_buffer.IsEmpty) throw ProtocolException.Truncated(_remaining);
+        return Available();
+    }
+
     private ReadOnlySequence<byte> Available() => _buffer.Length > _remaining ? _buffer.Slice(0, _remaining) : _buffer;
 
     /// <summary>Marks <paramref name="count"/> bytes of the last <see cref="ReadAsync"/> result as consumed.</summary>

@@ -54,6 +54,40 @@ public sealed class FrameBodyWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Memory in the connection's output to fill directly (say, with a file read), at most <see cref="Remaining"/>
+    /// bytes long; follow with <see cref="AdvanceAsync"/>. Saves the copy <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> makes.
+    /// </summary>
+    public Memory<byte> GetMemory()
+    {
+        if (!_active) throw new InvalidOperationException("the frame is already complete");
+        var memory = _connection.Output.GetMemory();
+        return memory.Length > _remaining ? memory[..(int)_remaining] : memory;
+    }
+
+    /// <summary>Commits <paramref name="count"/> bytes written into <see cref="GetMemory"/>; flushes when a chunk has built up.</summary>
+    public async ValueTask AdvanceAsync(int count, CancellationToken cancellationToken = default)
+    {
+        if (!_active) throw new InvalidOperationException("the frame is already complete");
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _remaining);
+        var output = _connection.Output;
+        output.Advance(count);
+        _remaining -= count;
+        _connection.AddBytesOut(count);
+        if (output.UnflushedBytes >= FrameConnection.FlushChunkBytes)
+        {
+            try
+            {
+                await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (FrameConnection.IsTransportFailure(ex) && ex is not InvalidOperationException)
+            {
+                throw new ConnectionClosedException("the connection closed while sending", CloseReason.PeerClosed, ex);
+            }
+        }
+    }
+
     /// <summary>Writes a multi-segment chunk.</summary>
     public async ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
     {

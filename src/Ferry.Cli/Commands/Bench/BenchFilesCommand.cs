@@ -20,21 +20,24 @@ internal static class BenchFilesCommand
         var connect = new ClientFactory();
         var size = new Option<long>("--size", "-s") { Description = "File size in bytes", DefaultValueFactory = _ => 1L << 30 };
         var dir = new Option<string?>("--dir") { Description = "Local scratch folder for the test file (default /dev/shm if present, else the temp folder)" };
+        var file = new Option<string?>("--file") { Description = "Send this existing file instead of making one of --size random bytes (it is never changed or removed)" };
         var json = CommonOptions.Json();
         var verb = upload ? "put" : "get";
         var command = new Command(verb, upload
             ? "Upload throughput: one SIZE-byte file, hashed and verified, into the server's root (removed afterwards)"
             : "Download throughput: one SIZE-byte file (uploaded first, untimed), hashed and verified, into --dir")
         {
-            size, dir, json,
+            size, dir, file, json,
         };
         connect.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
             long bytes = result.GetValue(size);
             if (bytes < 1) throw new CliUsageException("--size must be at least 1");
+            var source = result.GetValue(file);
+            if (source is not null && !File.Exists(source)) throw new CliUsageException($"--file '{source}' does not exist");
             var scratch = result.GetValue(dir) ?? (Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath());
-            var report = await RunAsync(connect.Options(result), upload, bytes, scratch, ct).ConfigureAwait(false);
+            var report = await RunAsync(connect.Options(result), upload, bytes, scratch, ct, source).ConfigureAwait(false);
             if (result.GetValue(json))
             {
                 cli.Out.WriteLine(JsonSerializer.Serialize(report, BenchFilesJsonContext.Default.FileBenchReport));
@@ -52,14 +55,16 @@ internal static class BenchFilesCommand
         return command;
     }
 
-    internal static async Task<FileBenchReport> RunAsync(FerryClientOptions options, bool upload, long size, string scratch, CancellationToken ct)
+    internal static async Task<FileBenchReport> RunAsync(FerryClientOptions options, bool upload, long size, string scratch, CancellationToken ct,
+        string? source = null)
     {
         var name = $"ferry-bench-{Guid.NewGuid():N}.bin";
-        var local = Path.Combine(scratch, name);
+        var local = source ?? Path.Combine(scratch, name);
         var fetched = Path.Combine(scratch, "got-" + name);
         try
         {
-            await WriteRandomFileAsync(local, size, ct).ConfigureAwait(false);
+            if (source is null) await WriteRandomFileAsync(local, size, ct).ConfigureAwait(false);
+            else size = new FileInfo(source).Length;
             await using var client = await FerryClient.ConnectAsync(options, ct).ConfigureAwait(false);
             FileTransferResult result;
             try
@@ -71,7 +76,7 @@ internal static class BenchFilesCommand
                 else
                 {
                     await client.UploadAsync(local, name, new FileTransferOptions { Force = true }, ct).ConfigureAwait(false);
-                    File.Delete(local); // free the memory of a tmpfs before the download lands there
+                    if (source is null) File.Delete(local); // free the memory of a tmpfs before the download lands there
                     result = await client.DownloadAsync(name, fetched, new FileTransferOptions { Force = true }, ct).ConfigureAwait(false);
                 }
             }
@@ -85,7 +90,7 @@ internal static class BenchFilesCommand
         }
         finally
         {
-            File.Delete(local);
+            if (source is null) File.Delete(local);
             File.Delete(fetched);
         }
     }

@@ -195,7 +195,7 @@ public sealed class FilesService : IFerryService
             }
             while (body.Remaining > 0)
             {
-                var chunk = await body.ReadAsync(request.CancellationToken).ConfigureAwait(false);
+                var chunk = await body.ReadAtLeastAsync(PartFileWriter.BatchBytes, request.CancellationToken).ConfigureAwait(false);
                 await writer.WriteAsync(chunk, request.CancellationToken).ConfigureAwait(false);
                 body.Advance(chunk.Length);
             }
@@ -312,45 +312,38 @@ public sealed class FilesService : IFerryService
     {
         long size = file.Length;
         var hash = Sha256Hex.Create();
-        long offset = 0;
-        if (get.Offset > 0 && get.Offset <= size && get.PrefixSha256 is not null)
+        try
         {
-            // Resume only if the client's partial copy is really the start of this file.
-            await Sha256Hex.AppendPrefixAsync(hash, file, get.Offset, ct).ConfigureAwait(false);
-            if (Sha256Hex.Same(Sha256Hex.Of(hash), get.PrefixSha256))
+            long offset = 0;
+            if (get.Offset > 0 && get.Offset <= size && get.PrefixSha256 is not null)
             {
-                offset = get.Offset;
+                // Resume only if the client's partial copy is really the start of this file.
+                await Sha256Hex.AppendPrefixAsync(hash, file, get.Offset, ct).ConfigureAwait(false);
+                if (Sha256Hex.Same(Sha256Hex.Of(hash), get.PrefixSha256))
+                {
+                    offset = get.Offset;
+                }
+                else
+                {
+                    hash.Dispose();
+                    hash = Sha256Hex.Create();
+                }
             }
-            else
+            file.Position = offset;
+            await connection.SendAsync(MessageTypes.FileReady, id, new FileReady
             {
-                hash.Dispose();
-                hash = Sha256Hex.Create();
-            }
+                Offset = offset,
+                Length = size,
+                Mtime = FileMetadata.ToUnixMilliseconds(File.GetLastWriteTimeUtc(path)),
+                Mode = FileMetadata.ModeOf(path),
+            }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
+            await FileDataSender.SendAsync(connection, id, file.SafeFileHandle, offset, size - offset, hash, cancellationToken: ct).ConfigureAwait(false);
+            await connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = Sha256Hex.Of(hash) }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
         }
-        file.Position = offset;
-        await connection.SendAsync(MessageTypes.FileReady, id, new FileReady
+        finally
         {
-            Offset = offset,
-            Length = size,
-            Mtime = FileMetadata.ToUnixMilliseconds(File.GetLastWriteTimeUtc(path)),
-            Mode = FileMetadata.ModeOf(path),
-        }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
-        await using var reader = new FileChunkReader(file, size - offset, hash);
-        long position = offset;
-        while (await reader.ReadAsync(ct).ConfigureAwait(false) is { } chunk)
-        {
-            try
-            {
-                await connection.SendAsync(MessageTypes.FileData, id, new FileData { Offset = position }, FilesJsonContext.Default.FileData,
-                    chunk.Buffer.AsMemory(0, chunk.Length), ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                FileChunkReader.Return(chunk.Buffer);
-            }
-            position += chunk.Length;
+            hash.Dispose();
         }
-        await connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = reader.Sha256() }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
     }
 
     private async ValueTask ListAsync(ServerRequest request)
