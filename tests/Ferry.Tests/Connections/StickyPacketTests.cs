@@ -79,6 +79,27 @@ public class StickyPacketTests
     }
 
     [Fact]
+    public async Task BatchedBodyReadsSurviveOneByteDeliveryAndSplitsAnywhere()
+    {
+        // Bulk consumers (file writes) wait for at least a batch of body bytes; that must not change what arrives.
+        var frames = SampleFrames();
+        var wire = Encode(frames);
+        AssertSame(frames, await ReadAllAsync(new ChunkingStream(wire, _ => 1), batch: 1000));
+        AssertSame(frames, await ReadAllAsync(new ChunkingStream(wire, available => available), batch: 1000));
+        for (int cut = 1; cut < wire.Length; cut += 5)
+        {
+            int first = cut;
+            bool firstRead = true;
+            AssertSame(frames, await ReadAllAsync(new ChunkingStream(wire, available =>
+            {
+                if (!firstRead) return Math.Min(available, 700);
+                firstRead = false;
+                return first;
+            }), batch: 1000));
+        }
+    }
+
+    [Fact]
     public async Task StreamEndingMidFrameIsATruncatedFrameError()
     {
         var wire = Encode(SampleFrames());
@@ -132,12 +153,12 @@ public class StickyPacketTests
         return output.WrittenSpan.ToArray();
     }
 
-    private static async Task<List<SentFrame>> ReadAllAsync(Stream source)
+    private static async Task<List<SentFrame>> ReadAllAsync(Stream source, int batch = 0)
     {
         var input = PipeReader.Create(source, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1));
         var output = new Pipe();
         var connection = new FrameConnection(new DuplexPipe(input, output.Writer), () => { });
-        var collector = new Collector();
+        var collector = new Collector(batch);
         var reason = await connection.RunAsync(collector);
         Assert.Equal(CloseReason.PeerClosed, reason);
         return collector.Frames;
@@ -155,7 +176,7 @@ public class StickyPacketTests
         }
     }
 
-    private sealed class Collector : IFrameHandler
+    private sealed class Collector(int batch) : IFrameHandler
     {
         public List<SentFrame> Frames { get; } = [];
 
@@ -164,7 +185,25 @@ public class StickyPacketTests
             var note = header.ReadPayload(TestJsonContext.Default.NotePayload).Note ?? "";
             var type = header.Type;
             var id = header.Id;
-            var bytes = await body.ReadAllAsync(int.MaxValue, cancellationToken);
+            byte[] bytes;
+            if (batch == 0)
+            {
+                bytes = await body.ReadAllAsync(int.MaxValue, cancellationToken);
+            }
+            else
+            {
+                var collected = new List<byte>();
+                while (body.Remaining > 0)
+                {
+                    long before = body.Remaining;
+                    var chunk = await body.ReadAtLeastAsync(batch, cancellationToken);
+                    Assert.True(chunk.Length >= Math.Min(batch, before), $"got {chunk.Length} bytes, wanted at least {Math.Min(batch, before)}");
+                    Assert.True(chunk.Length <= before);
+                    collected.AddRange(chunk.ToArray());
+                    body.Advance(chunk.Length);
+                }
+                bytes = [.. collected];
+            }
             Frames.Add(new SentFrame(type, id, bytes, note));
         }
     }
