@@ -37,6 +37,9 @@ public sealed class FrameBodyWriter : IAsyncDisposable
         {
             while (!data.IsEmpty)
             {
+                // Cancelling between chunks leaves the body short, which aborts the connection when the frame is
+                // completed; a flush itself is never cut short (see FrameConnection.FlushCoreAsync).
+                cancellationToken.ThrowIfCancellationRequested();
                 int n = Math.Min(data.Length, FrameConnection.FlushChunkBytes);
                 output.Write(data.Span[..n]);
                 data = data[n..];
@@ -44,7 +47,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
                 _connection.AddBytesOut(n);
                 if (output.UnflushedBytes >= FrameConnection.FlushChunkBytes)
                 {
-                    await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                    await _connection.FlushCoreAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -72,6 +75,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _remaining);
         var output = _connection.Output;
+        cancellationToken.ThrowIfCancellationRequested();
         output.Advance(count);
         _remaining -= count;
         _connection.AddBytesOut(count);
@@ -79,7 +83,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
         {
             try
             {
-                await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                await _connection.FlushCoreAsync().ConfigureAwait(false);
             }
             catch (Exception ex) when (FrameConnection.IsTransportFailure(ex) && ex is not InvalidOperationException)
             {
@@ -94,9 +98,10 @@ public sealed class FrameBodyWriter : IAsyncDisposable
         foreach (var segment in data) await WriteAsync(segment, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Finishes the frame: flushes, and releases the write lock.</summary>
+    /// <summary>Finishes the frame: flushes, and releases the write lock. A cancelled token skips nothing: the frame is whole already.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken = default)
     {
+        _ = cancellationToken;
         if (!_active) return;
         try
         {
@@ -105,7 +110,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
                 _connection.Abort(CloseReason.Error, $"a frame body ended {_remaining} byte(s) short");
                 throw new ConnectionClosedException("a frame body ended short; the connection was closed to keep framing intact", CloseReason.Error);
             }
-            await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+            await _connection.FlushCoreAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -152,24 +152,27 @@ public sealed partial class FrameConnection : IAsyncDisposable
         try
         {
             ThrowIfClosed();
+            // The last point where cancelling is harmless: once a frame's first byte is written it must be finished,
+            // so the flushes below are not cancellable (FlushCoreAsync).
+            cancellationToken.ThrowIfCancellationRequested();
             FrameHeaderWriter.ForCurrentThread.Write(_output, type, id, body.Length, payload, typeInfo);
             long written = _output.UnflushedBytes;
             if (body.Length <= FlushChunkBytes)
             {
                 foreach (var segment in body) _output.Write(segment.Span);
                 written = _output.UnflushedBytes;
-                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                await FlushCoreAsync().ConfigureAwait(false);
             }
             else
             {
-                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                await FlushCoreAsync().ConfigureAwait(false);
                 foreach (var segment in body)
                 {
                     for (int offset = 0; offset < segment.Length; offset += FlushChunkBytes)
                     {
                         var part = segment.Slice(offset, Math.Min(FlushChunkBytes, segment.Length - offset));
                         _output.Write(part.Span);
-                        await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
+                        await FlushCoreAsync().ConfigureAwait(false);
                     }
                 }
                 written += body.Length;
@@ -263,7 +266,12 @@ public sealed partial class FrameConnection : IAsyncDisposable
     {
         Close(CloseReason.LocalClosed);
         _closed.Cancel();
-        await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+        {
+            // A send is stuck on a peer that stopped reading; tearing the transport down ends it.
+            _abortTransport();
+            return;
+        }
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
@@ -275,9 +283,12 @@ public sealed partial class FrameConnection : IAsyncDisposable
         }
     }
 
-    internal async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
+    // Never cancelled by a request's token: a flush cut short may leave half a TLS record (or half a frame) on the
+    // wire, and the peer would see a corrupt stream. A flush stuck on a peer that stopped reading ends when the
+    // connection is aborted (timeouts, shutdown, dispose) instead.
+    internal async ValueTask FlushCoreAsync()
     {
-        var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var flush = await _output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         if (flush.IsCompleted || flush.IsCanceled) throw Closing(null);
     }
 

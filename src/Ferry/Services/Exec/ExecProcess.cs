@@ -149,9 +149,11 @@ internal sealed class ExecProcess
             }
             if (Volatile.Read(ref _stdinClosed) == 0) await _stdin.FlushAsync(both.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException || (ex is OperationCanceledException && _ended.IsCancellationRequested))
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // The command closed its input or ended (EPIPE): like a pipe in a shell, the rest of the input is discarded.
+            // The command closed its input or ended (EPIPE, or its pipe was torn down mid-write as it exited, which
+            // surfaces as a cancellation): like a pipe in a shell, the rest of the input is discarded.
             CloseStdin();
             await body.SkipAsync(cancellationToken).ConfigureAwait(false);
         }
