@@ -42,14 +42,14 @@ rate() { awk -v b="$size" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 listening() { grep -qi "$(printf ':%04X 00000000:0000 0A' "$1")" /proc/net/tcp; }
 warm() { dd if=/dev/zero of="$work/warm" bs=1M count=3072 status=none; rm -f "$work/warm"; }
-start_ferry() { # $1 = log file, rest = serve options; prints host:port
+start_ferry() { # $1 = log file, rest = serve options; sets $addr to host:port (no subshell, so the pid is kept for cleanup)
   "$ferry" serve -l 127.0.0.1:0 --data "$work/data" --root "$work/root" "${@:2}" >"$1" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do grep -aq listening "$1" && break; sleep 0.1; done
-  grep -ao '127.0.0.1:[0-9]*' "$1" | head -n 1
+  addr="$(grep -ao '127.0.0.1:[0-9]*' "$1" | head -n 1)"
 }
-plain="$(start_ferry "$work/plain.log" --plaintext)"
-tls="$(start_ferry "$work/tls.log")"
+start_ferry "$work/plain.log" --plaintext; plain="$addr"
+start_ferry "$work/tls.log"; tls="$addr"
 [ -n "$plain" ] && [ -n "$tls" ] || { cat "$work/plain.log" "$work/tls.log" >&2; exit 1; }
 ferry_rate() { # $1 = put|get, $2 = target, rest = options
   "$ferry" bench "$1" "$2" --key-file "$work/data/key" --file "$work/src.bin" --dir "$work/local" --json "${@:3}" \
