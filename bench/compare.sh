@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/compare.sh — Ferry beside the tools people use instead, measured in ONE run on loopback.
 #
-#   bench/compare.sh [--quick] [--no-docs]
+#   bench/compare.sh [--quick] [--no-docs]          (FERRY=path/to/Ferry.Cli to use a prebuilt CLI)
 #
 # Installs what it needs from Debian (iperf3, netcat-openbsd, openssh-server/client), then measures:
 #   iperf3 single stream (the loopback limit); nc piping a 1 GiB tmpfs file; scp and sftp of that file to a
@@ -94,7 +94,7 @@ row() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$rows"; log "
 
 # ---------------------------------------------------------------- Ferry
 log "building ferry (Release)"
-ferry="$root/ferry"
+ferry="${FERRY:-$root/ferry}"   # FERRY=path/to/Ferry.Cli: a prebuilt CLI, so edits to the sources mid-run cannot trigger a rebuild
 "$ferry" --version >/dev/null || { echo "compare.sh: building ferry failed" >&2; exit 1; }
 bench_help="$("$ferry" bench --help 2>/dev/null)"
 has_bench() { printf '%s\n' "$bench_help" | grep -Eq "^[[:space:]]+$1([[:space:]]|$)"; }
@@ -247,7 +247,8 @@ median_ms() {
 runs=$ssh_fresh_runs
 ssh_fresh=$(median_ms ssh "${ssh_opts[@]}" -p "$ssh_port" "$user@127.0.0.1" true) || ssh_fresh=""
 ferry_fresh="$NA"
-if "$ferry" --help 2>/dev/null | grep -Eq '^[[:space:]]+exec[[:space:]]'; then
+# The help is captured first: under pipefail, grep -q quitting at its first match can fail the pipeline (SIGPIPE).
+if printf '%s\n' "$("$ferry" --help 2>/dev/null)" | grep -Eq '^[[:space:]]+exec[[:space:]]'; then
   # Fresh process, TLS and key login included, like a fresh ssh.
   ferry_fresh=$(median_ms "$ferry" exec "$tls_target" --key-file "$keyfile" true) || ferry_fresh="error"
 fi

@@ -34,6 +34,10 @@ public static class FerryHost
             .Map(MessageTypes.FileList, files, Rights.FilesRead)
             .Map(MessageTypes.FileStat, files, Rights.FilesRead);
         builder.Services.Map(MessageTypes.Stats, new StatsService(builder.Stats, options.Server.ServerName));
+        if (options.Files.PartLifetime is { } lifetime && lifetime > TimeSpan.Zero)
+        {
+            builder.AddHostedService(sp => new StalePartSweeper(files, lifetime, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Files")));
+        }
 
         if (options.TcpEcho is { } tcpEcho)
         {

@@ -9,6 +9,12 @@ public sealed class FilesOptions
     /// <summary>Uploads one connection may have open at once.</summary>
     public int MaxUploadsPerConnection { get; set; } = 16;
 
+    /// <summary>
+    /// How long an upload's <c>.part</c> is kept for <c>--resume</c> after its last write; older ones are deleted by
+    /// <see cref="StalePartSweeper"/>. Null keeps them forever.
+    /// </summary>
+    public TimeSpan? PartLifetime { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>The most entries one listing returns.</summary>
     public int MaxListEntries { get; set; } = 100_000;
 }

@@ -34,6 +34,50 @@ public sealed class FilesService : IFerryService
     /// <summary>The sandbox (created, with its root folder, on first use).</summary>
     public FileSandbox Sandbox => _sandbox.Value;
 
+    /// <summary>
+    /// Deletes upload <c>.part</c> files under the root last written before <paramref name="cutoffUtc"/> that no upload
+    /// holds (each is claimed while it is checked, so an upload starting at that moment gets <c>busy</c>, not a file
+    /// pulled from under it). Links are neither followed nor removed. Returns how many files and bytes went.
+    /// </summary>
+    public (int Count, long Bytes) SweepStaleParts(DateTime cutoffUtc, CancellationToken cancellationToken = default)
+    {
+        var walk = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            MatchCasing = MatchCasing.CaseSensitive,
+        };
+        int count = 0;
+        long bytes = 0;
+        foreach (var file in new DirectoryInfo(Sandbox.Root).EnumerateFiles("*" + PartNames.Suffix, walk))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!PartNames.IsUploadPart(file.Name) || file.LastWriteTimeUtc >= cutoffUtc) continue;
+            var claim = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_activeParts.TryAdd(file.FullName, claim)) continue;
+            try
+            {
+                file.Refresh();
+                if (!file.Exists || file.LastWriteTimeUtc >= cutoffUtc) continue;
+                long length = file.Length;
+                file.Delete();
+                count++;
+                bytes += length;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to delete: the next sweep looks again.
+            }
+            finally
+            {
+                _activeParts.TryRemove(new KeyValuePair<string, TaskCompletionSource>(file.FullName, claim));
+                claim.TrySetResult();
+            }
+        }
+        return (count, bytes);
+    }
+
     public ValueTask HandleAsync(ServerRequest request) => request.Type switch
     {
         MessageTypes.FilePut => PutAsync(request),

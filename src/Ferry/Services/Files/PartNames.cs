@@ -34,6 +34,15 @@ public static class PartNames
         return Convert.ToHexStringLower(SHA256.HashData(identity))[..16];
     }
 
+    /// <summary>Whether <paramref name="fileName"/> is an upload's partial file as <see cref="ForUpload"/> names them.</summary>
+    public static bool IsUploadPart(string fileName)
+    {
+        if (!fileName.EndsWith(Suffix, StringComparison.Ordinal)) return false;
+        var stem = fileName[..^Suffix.Length];
+        int dot = stem.LastIndexOf('.');
+        return dot > 0 && IsValidKey(stem[(dot + 1)..]);
+    }
+
     /// <summary>Whether <paramref name="key"/> is 8-32 lower-case hex digits.</summary>
     public static bool IsValidKey(string key) =>
         key.Length is >= 8 and <= 32 && key.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
