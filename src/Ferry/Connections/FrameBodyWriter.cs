@@ -38,7 +38,8 @@ public sealed class FrameBodyWriter : IAsyncDisposable
             while (!data.IsEmpty)
             {
                 // Cancelling between chunks leaves the body short, which aborts the connection when the frame is
-                // completed; a flush itself is never cut short (see FrameConnection.FlushCoreAsync).
+                // completed; a flush itself is never cut short, only given up on with the whole connection
+                // (see FrameConnection.FlushCoreAsync).
                 cancellationToken.ThrowIfCancellationRequested();
                 int n = Math.Min(data.Length, FrameConnection.FlushChunkBytes);
                 output.Write(data.Span[..n]);
@@ -47,7 +48,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
                 _connection.AddBytesOut(n);
                 if (output.UnflushedBytes >= FrameConnection.FlushChunkBytes)
                 {
-                    await _connection.FlushCoreAsync().ConfigureAwait(false);
+                    await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -83,7 +84,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
         {
             try
             {
-                await _connection.FlushCoreAsync().ConfigureAwait(false);
+                await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (FrameConnection.IsTransportFailure(ex) && ex is not InvalidOperationException)
             {
@@ -101,7 +102,6 @@ public sealed class FrameBodyWriter : IAsyncDisposable
     /// <summary>Finishes the frame: flushes, and releases the write lock. A cancelled token skips nothing: the frame is whole already.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken = default)
     {
-        _ = cancellationToken;
         if (!_active) return;
         try
         {
@@ -110,7 +110,7 @@ public sealed class FrameBodyWriter : IAsyncDisposable
                 _connection.Abort(CloseReason.Error, $"a frame body ended {_remaining} byte(s) short");
                 throw new ConnectionClosedException("a frame body ended short; the connection was closed to keep framing intact", CloseReason.Error);
             }
-            await _connection.FlushCoreAsync().ConfigureAwait(false);
+            await _connection.FlushCoreAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

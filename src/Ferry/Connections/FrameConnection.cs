@@ -20,6 +20,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
     /// </summary>
     internal const int FlushChunkBytes = 256 * 1024;
 
+
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Action _abortTransport;
@@ -30,6 +31,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private int _closeReason; // CloseReason; first one wins
     private bool _failed;
     private long _bytesIn, _bytesOut;
+    private long _flushesDone; // flushes finished; unchanged across a grace period means the same flush is stuck
 
     /// <param name="transport">The byte pipes (socket, TLS stream, or in-memory).</param>
     /// <param name="abortTransport">Tears the transport down at once (socket close / Kestrel abort).</param>
@@ -41,6 +43,12 @@ public sealed partial class FrameConnection : IAsyncDisposable
         _body = new FrameBodyReader(_input);
         _bodyWriter = new FrameBodyWriter(this);
     }
+
+    /// <summary>
+    /// How long a send whose caller cancelled mid-frame may still take to finish that frame before the connection is
+    /// closed (a peer that stopped reading). Bytes of a frame already begun are never abandoned any other way.
+    /// </summary>
+    public TimeSpan StuckFlushGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The largest header accepted; lowered before authentication.</summary>
     public int MaxHeaderBytes { get; set; } = FrameCodec.DefaultMaxHeaderBytes;
@@ -153,7 +161,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         {
             ThrowIfClosed();
             // The last point where cancelling is harmless: once a frame's first byte is written it must be finished,
-            // so the flushes below are not cancellable (FlushCoreAsync).
+            // so the flushes below are not cut short (FlushCoreAsync).
             cancellationToken.ThrowIfCancellationRequested();
             FrameHeaderWriter.ForCurrentThread.Write(_output, type, id, body.Length, payload, typeInfo);
             long written = _output.UnflushedBytes;
@@ -161,18 +169,18 @@ public sealed partial class FrameConnection : IAsyncDisposable
             {
                 foreach (var segment in body) _output.Write(segment.Span);
                 written = _output.UnflushedBytes;
-                await FlushCoreAsync().ConfigureAwait(false);
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await FlushCoreAsync().ConfigureAwait(false);
+                await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var segment in body)
                 {
                     for (int offset = 0; offset < segment.Length; offset += FlushChunkBytes)
                     {
                         var part = segment.Slice(offset, Math.Min(FlushChunkBytes, segment.Length - offset));
                         _output.Write(part.Span);
-                        await FlushCoreAsync().ConfigureAwait(false);
+                        await FlushCoreAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
                 written += body.Length;
@@ -283,13 +291,47 @@ public sealed partial class FrameConnection : IAsyncDisposable
         }
     }
 
-    // Never cancelled by a request's token: a flush cut short may leave half a TLS record (or half a frame) on the
-    // wire, and the peer would see a corrupt stream. A flush stuck on a peer that stopped reading ends when the
-    // connection is aborted (timeouts, shutdown, dispose) instead.
-    internal async ValueTask FlushCoreAsync()
+    // A request's token never cuts a flush short: a flush stopped midway may leave half a TLS record (or half a
+    // frame) on the wire, and the peer would see a corrupt stream. A cancelled caller's flush gets a grace period to
+    // finish (a busy but healthy peer takes its bytes in milliseconds); one still stuck after that is on a peer that
+    // stopped reading, and the only safe way out is to close the whole connection.
+    internal ValueTask FlushCoreAsync(CancellationToken cancellationToken = default)
     {
-        var flush = await _output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        if (flush.IsCompleted || flush.IsCanceled) throw Closing(null);
+        var flush = _output.FlushAsync(CancellationToken.None);
+        if (flush.IsCompletedSuccessfully)
+        {
+            Flushed(flush.Result);
+            return ValueTask.CompletedTask;
+        }
+        return AwaitFlushAsync(flush, cancellationToken);
+    }
+
+    private async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flush, CancellationToken cancellationToken)
+    {
+        long flushing = Volatile.Read(ref _flushesDone);
+        using (cancellationToken.UnsafeRegister(static state =>
+        {
+            var (connection, flushing) = ((FrameConnection, long))state!;
+            _ = connection.AbortIfStillFlushingAsync(flushing);
+        }, (this, flushing)))
+        {
+            Flushed(await flush.ConfigureAwait(false));
+        }
+    }
+
+    private void Flushed(FlushResult result)
+    {
+        Interlocked.Increment(ref _flushesDone);
+        if (result.IsCompleted || result.IsCanceled) throw Closing(null);
+    }
+
+    private async Task AbortIfStillFlushingAsync(long flushing)
+    {
+        await Task.Delay(StuckFlushGrace).ConfigureAwait(false);
+        if (Volatile.Read(ref _flushesDone) == flushing)
+        {
+            Abort(CloseReason.Timeout, "a cancelled send could not finish its frame: the peer stopped reading");
+        }
     }
 
     internal void ReleaseWriter() => _writeLock.Release();
