@@ -20,7 +20,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
     /// </summary>
     internal const int FlushChunkBytes = 256 * 1024;
 
-
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly Action _abortTransport;
@@ -295,7 +294,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
     // frame) on the wire, and the peer would see a corrupt stream. A cancelled caller's flush gets a grace period to
     // finish (a busy but healthy peer takes its bytes in milliseconds); one still stuck after that is on a peer that
     // stopped reading, and the only safe way out is to close the whole connection.
-    internal ValueTask FlushCoreAsync(CancellationToken cancellationToken = default)
+    internal ValueTask FlushCoreAsync(CancellationToken cancellationToken)
     {
         var flush = _output.FlushAsync(CancellationToken.None);
         if (flush.IsCompletedSuccessfully)

@@ -71,11 +71,17 @@ public sealed class FilesService : IFerryService
             }
             finally
             {
-                _activeParts.TryRemove(new KeyValuePair<string, TaskCompletionSource>(file.FullName, claim));
-                claim.TrySetResult();
+                ReleasePart(file.FullName, claim);
             }
         }
         return (count, bytes);
+    }
+
+    // Lets go of a .part claimed in _activeParts, waking anyone waiting to take it over (a resume on a new connection).
+    private void ReleasePart(string partPath, TaskCompletionSource claim)
+    {
+        _activeParts.TryRemove(new KeyValuePair<string, TaskCompletionSource>(partPath, claim));
+        claim.TrySetResult();
     }
 
     public ValueTask HandleAsync(ServerRequest request) => request.Type switch
@@ -153,11 +159,7 @@ public sealed class FilesService : IFerryService
                 throw new FerryException(ProtocolError.Busy, $"the same upload of '{FileSandbox.Printable(put.Path)}' is already in progress on another connection");
             }
         }
-        void Release()
-        {
-            _activeParts.TryRemove(new KeyValuePair<string, TaskCompletionSource>(partPath, claim));
-            claim.TrySetResult();
-        }
+        void Release() => ReleasePart(partPath, claim);
         FileStream? file = null;
         IncrementalHash? hash = null;
         bool handedOver = false; // once the writer owns the file, the upload's disposal releases the claim
