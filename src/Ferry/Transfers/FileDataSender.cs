@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using Ferry.Connections;
 using Ferry.Protocol;
+using Ferry.Services.Files;
 using Microsoft.Win32.SafeHandles;
 
-namespace Ferry.Services.Files;
+namespace Ferry.Transfers;
 
 /// <summary>
 /// The sending end of a transfer: a byte range of a file goes out as <c>file.data</c> frames, read straight into

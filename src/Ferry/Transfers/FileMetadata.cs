@@ -1,4 +1,4 @@
-namespace Ferry.Services.Files;
+namespace Ferry.Transfers;
 
 /// <summary>Modification times and permission bits, as they travel on the wire.</summary>
 public static class FileMetadata
@@ -19,19 +19,5 @@ public static class FileMetadata
     {
         if (mode is { } bits && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(bits & PermissionMask));
         if (mtime > 0) File.SetLastWriteTimeUtc(path, FromUnixMilliseconds(mtime));
-    }
-
-    /// <summary>Describes a file-system entry without following a final link.</summary>
-    public static FileEntry Describe(FileSystemInfo info, string name)
-    {
-        string kind = info.LinkTarget is not null ? FileKinds.Link : info is DirectoryInfo ? FileKinds.Directory : FileKinds.File;
-        return new FileEntry
-        {
-            Name = name,
-            Kind = kind,
-            Length = info is FileInfo file && kind == FileKinds.File ? file.Length : 0,
-            Mtime = ToUnixMilliseconds(info.LastWriteTimeUtc),
-            Mode = OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode & PermissionMask,
-        };
     }
 }
