@@ -1,6 +1,7 @@
 using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 
 namespace Ferry.Client;
 
@@ -12,12 +13,12 @@ namespace Ferry.Client;
 internal sealed class DownloadSink : IResponseSink
 {
     private readonly TaskCompletionSource<(FileReady Ready, string Expected, string Actual)> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly PartFileWriter _writer;
+    private readonly PartFile _writer;
     private readonly string _name;
     private readonly Action<FileTransferProgress>? _progress;
     private FileReady? _ready;
 
-    public DownloadSink(PartFileWriter writer, string name, Action<FileTransferProgress>? progress)
+    public DownloadSink(PartFile writer, string name, Action<FileTransferProgress>? progress)
     {
         _writer = writer;
         _name = name;
@@ -57,13 +58,13 @@ internal sealed class DownloadSink : IResponseSink
             {
                 var ready = _ready ?? throw new FerryException(ProtocolError.BadRequest, "file.data came before file.ready");
                 var data = header.ReadPayload(FilesJsonContext.Default.FileData);
-                if (data.Offset != _writer.Position || _writer.Position + body.Length > ready.Length)
+                if (data.Offset != _writer.Position || body.Length > ready.Length - _writer.Position)
                 {
                     throw new FerryException(ProtocolError.BadRequest, $"file.data for '{_name}' at byte {data.Offset} does not fit ({_writer.Position} of {ready.Length} written)");
                 }
                 while (body.Remaining > 0)
                 {
-                    var chunk = await body.ReadAtLeastAsync(PartFileWriter.BatchBytes, cancellationToken).ConfigureAwait(false);
+                    var chunk = await body.ReadAtLeastAsync(PartFile.BatchBytes, cancellationToken).ConfigureAwait(false);
                     await _writer.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
                     body.Advance(chunk.Length);
                 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Ferry.Protocol;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 
 namespace Ferry.Client;
 
@@ -19,16 +20,9 @@ public static class FerryFilesClientExtensions
         options ??= new FileTransferOptions();
         var clock = Stopwatch.StartNew();
         var fullPath = Path.GetFullPath(localPath);
-        var file = new FileStream(fullPath, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0,
-            Options = FileOptions.SequentialScan,
-        });
-        await using var _ = file.ConfigureAwait(false);
-        long size = file.Length;
+        var source = SourceFile.Open(fullPath);
+        await using var _ = source.ConfigureAwait(false);
+        long size = source.Length;
         var lastWrite = File.GetLastWriteTimeUtc(fullPath);
         long id = client.NextId();
         var sink = new UploadSink();
@@ -49,38 +43,13 @@ public static class FerryFilesClientExtensions
             var ready = await sink.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
             sending = true;
 
-            var hash = Sha256Hex.Create();
-            long offset = 0;
-            bool restarted = false;
-            if (ready.Offset > 0)
-            {
-                // Check that the server's partial copy is the start of this file before building on it.
-                if (ready.Offset <= size) await Sha256Hex.AppendPrefixAsync(hash, file, ready.Offset, cancellationToken).ConfigureAwait(false);
-                if (ready.Offset <= size && Sha256Hex.Same(Sha256Hex.Of(hash), ready.PrefixSha256))
-                {
-                    offset = ready.Offset;
-                }
-                else
-                {
-                    hash.Dispose();
-                    hash = Sha256Hex.Create();
-                    restarted = true;
-                }
-            }
-            file.Position = offset;
+            // Build on the server's partial copy only if it is the start of this file.
+            bool restarted = ready.Offset > 0 && !await source.ResumeAsync(ready.Offset, ready.PrefixSha256, cancellationToken).ConfigureAwait(false);
+            long offset = source.Offset;
             options.Progress?.Invoke(new FileTransferProgress(remotePath, offset, size));
-            string sha;
-            try
-            {
-                await FileDataSender.SendAsync(client.Connection, id, file.SafeFileHandle, offset, size - offset, hash, sink.ThrowIfFailed,
-                    options.Progress is { } progress ? position => progress(new FileTransferProgress(remotePath, position, size)) : null,
-                    cancellationToken).ConfigureAwait(false);
-                sha = Sha256Hex.Of(hash);
-            }
-            finally
-            {
-                hash.Dispose();
-            }
+            var sha = await source.SendAsync(client.Connection, id, sink.ThrowIfFailed,
+                options.Progress is { } progress ? position => progress(new FileTransferProgress(remotePath, position, size)) : null,
+                cancellationToken).ConfigureAwait(false);
             sending = false;
             await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, cancellationToken).ConfigureAwait(false);
             var result = await sink.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -116,37 +85,9 @@ public static class FerryFilesClientExtensions
         }
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         var partPath = PartNames.ForDownload(fullPath);
-        var part = new FileStream(partPath, new FileStreamOptions
-        {
-            Mode = options.Resume ? FileMode.OpenOrCreate : FileMode.Create,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            BufferSize = 0,
-        });
-        var hash = Sha256Hex.Create();
-        long offset = 0;
-        string? prefix = null;
-        try
-        {
-            if (options.Resume && part.Length > 0)
-            {
-                await Sha256Hex.AppendPrefixAsync(hash, part, part.Length, cancellationToken).ConfigureAwait(false);
-                offset = part.Length;
-                prefix = Sha256Hex.Of(hash);
-            }
-            else
-            {
-                part.SetLength(0);
-            }
-            part.Position = offset;
-        }
-        catch
-        {
-            hash.Dispose();
-            await part.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        var writer = new PartFileWriter(part, hash);
+        var writer = await PartFile.OpenAsync(partPath, options.Resume, cancellationToken: cancellationToken).ConfigureAwait(false);
+        long offset = writer.Position;
+        string? prefix = writer.PrefixSha256;
         var sink = new DownloadSink(writer, remotePath, options.Progress);
         long id = client.NextId();
         (FileReady Ready, string Expected, string Actual) outcome;

@@ -1,6 +1,7 @@
 using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 
 namespace Ferry.Client;
 

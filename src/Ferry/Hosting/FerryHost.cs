@@ -6,6 +6,7 @@ using Ferry.Services.Chat;
 using Ferry.Services.Echo;
 using Ferry.Services.Exec;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Ferry.Services.Stats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -105,7 +105,7 @@ public sealed class FerryServerBuilder
             // sender fills the next chunk while the previous one is on the wire instead of waiting for each send.
             o.MaxWriteBufferSize = 2 * FrameConnection.FlushChunkBytes;
             // Receive may run up to 4 MiB ahead of a handler before the socket is paused: room for the 1 MiB batches
-            // an upload writes to disk (PartFileWriter.BatchBytes) while the next ones arrive. Memory is taken only
+            // an upload writes to disk (PartFile.BatchBytes) while the next ones arrive. Memory is taken only
             // while a handler lags; idle connections hold no receive buffer at all.
             o.MaxReadBufferSize = 4 * 1024 * 1024;
         });

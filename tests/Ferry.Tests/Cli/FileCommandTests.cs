@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Services.Files;
 

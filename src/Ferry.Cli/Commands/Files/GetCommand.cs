@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 
 namespace Ferry.Cli.Commands.Files;
 

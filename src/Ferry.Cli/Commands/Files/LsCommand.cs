@@ -4,6 +4,7 @@ using System.Text.Json;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Spectre.Console;
 
 namespace Ferry.Cli.Commands.Files;

@@ -1,3 +1,4 @@
+using Ferry.Transfers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,6 +14,46 @@ public sealed partial class StalePartSweeper(FilesService files, TimeSpan lifeti
 {
     /// <summary>How often the root is swept after the first pass at start-up.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Deletes upload <c>.part</c> files under <paramref name="root"/> last written before <paramref name="cutoffUtc"/>
+    /// that no upload holds (each is claimed in <paramref name="claims"/> while it is checked, so an upload starting at
+    /// that moment gets <c>busy</c>, not a file pulled from under it). Links are neither followed nor removed.
+    /// Returns how many files and bytes went.
+    /// </summary>
+    public static (int Count, long Bytes) Sweep(string root, PartClaims claims, DateTime cutoffUtc, CancellationToken cancellationToken = default)
+    {
+        var walk = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            MatchCasing = MatchCasing.CaseSensitive,
+        };
+        int count = 0;
+        long bytes = 0;
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + PartNames.Suffix, walk))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!PartNames.IsUploadPart(file.Name) || file.LastWriteTimeUtc >= cutoffUtc) continue;
+            using var claim = claims.TryClaim(file.FullName);
+            if (claim is null) continue;
+            try
+            {
+                file.Refresh();
+                if (!file.Exists || file.LastWriteTimeUtc >= cutoffUtc) continue;
+                long length = file.Length;
+                file.Delete();
+                count++;
+                bytes += length;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to delete: the next sweep looks again.
+            }
+        }
+        return (count, bytes);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

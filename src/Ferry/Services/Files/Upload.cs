@@ -1,27 +1,28 @@
+using Ferry.Transfers;
+
 namespace Ferry.Services.Files;
 
-/// <summary>One upload in progress on a connection: its target, its <c>.part</c> file and the writer filling it.</summary>
+/// <summary>One upload in progress on a connection: its target, its <c>.part</c> file and the claim on it.</summary>
 internal sealed class Upload : IAsyncDisposable
 {
-    private readonly Action _release;
+    private readonly PartClaims.Claim _claim;
     private int _disposed;
 
-    public Upload(FilePutRequest request, string targetPath, string partPath, PartFileWriter writer, Action release)
+    public Upload(FilePutRequest request, string targetPath, PartFile part, PartClaims.Claim claim)
     {
         Request = request;
         TargetPath = targetPath;
-        PartPath = partPath;
-        Writer = writer;
-        _release = release;
+        Part = part;
+        _claim = claim;
     }
 
     public FilePutRequest Request { get; }
 
     public string TargetPath { get; }
 
-    public string PartPath { get; }
+    public string PartPath => _claim.PartPath;
 
-    public PartFileWriter Writer { get; }
+    public PartFile Part { get; }
 
     /// <summary>Closes the <c>.part</c> (kept for resume unless the caller deletes it) and frees its name.</summary>
     public async ValueTask DisposeAsync()
@@ -29,11 +30,11 @@ internal sealed class Upload : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            await Writer.DisposeAsync().ConfigureAwait(false);
+            await Part.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
-            _release();
+            _claim.Dispose();
         }
     }
 }

@@ -3,6 +3,7 @@ using Ferry.Client;
 using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Services.Files;

@@ -4,6 +4,7 @@ using Ferry.Protocol;
 using Ferry.Security;
 using Ferry.Server;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Services.Files;

@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using Ferry.Client;
 using Ferry.Protocol;
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Services.Files;

@@ -1,4 +1,5 @@
 using Ferry.Services.Files;
+using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Services.Files;

@@ -1,4 +1,4 @@
-namespace Ferry.Services.Files;
+namespace Ferry.Transfers;
 
 /// <summary>Sizes shared by both ends of a transfer: large pooled chunks, a few in flight, so memory stays flat.</summary>
 public static class TransferBuffers

@@ -1,10 +1,16 @@
-namespace Ferry.Services.Files;
+namespace Ferry.Transfers;
 
 /// <summary>Modification times and permission bits, as they travel on the wire.</summary>
 public static class FileMetadata
 {
     /// <summary>The permission bits a transfer keeps: rwx for owner, group and others (never setuid, setgid or sticky).</summary>
     public const int PermissionMask = 0x1FF; // 0777
+
+    /// <summary>The latest modification time that can travel (the last millisecond of year 9999), in Unix milliseconds.</summary>
+    public static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>The earliest (the first millisecond of year 1), in Unix milliseconds.</summary>
+    public static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
 
     public static long ToUnixMilliseconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 
@@ -19,19 +25,5 @@ public static class FileMetadata
     {
         if (mode is { } bits && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(bits & PermissionMask));
         if (mtime > 0) File.SetLastWriteTimeUtc(path, FromUnixMilliseconds(mtime));
-    }
-
-    /// <summary>Describes a file-system entry without following a final link.</summary>
-    public static FileEntry Describe(FileSystemInfo info, string name)
-    {
-        string kind = info.LinkTarget is not null ? FileKinds.Link : info is DirectoryInfo ? FileKinds.Directory : FileKinds.File;
-        return new FileEntry
-        {
-            Name = name,
-            Kind = kind,
-            Length = info is FileInfo file && kind == FileKinds.File ? file.Length : 0,
-            Mtime = ToUnixMilliseconds(info.LastWriteTimeUtc),
-            Mode = OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode & PermissionMask,
-        };
     }
 }

@@ -1,13 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Ferry.Services.Files;
+namespace Ferry.Transfers;
 
 /// <summary>Names of the temporary files a transfer writes beside its target.</summary>
 public static class PartNames
 {
     /// <summary>The suffix every partial file carries; no upload may target a name ending in it.</summary>
     public const string Suffix = ".part";
+
+    /// <summary>The longest single name the file systems we serve accept, in UTF-8 bytes (NAME_MAX on Linux and macOS).</summary>
+    public const int MaxNameBytes = 255;
 
     /// <summary>
     /// The server's <c>.part</c> for an upload of <paramref name="fileName"/> with <paramref name="key"/>:
@@ -16,7 +19,7 @@ public static class PartNames
     public static string ForUpload(string fileName, string key)
     {
         var name = $"{fileName}.{key}{Suffix}";
-        if (Encoding.UTF8.GetByteCount(name) <= FileSandbox.MaxNameBytes) return name;
+        if (Encoding.UTF8.GetByteCount(name) <= MaxNameBytes) return name;
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fileName)))[..16];
         return $".ferry-{digest}.{key}{Suffix}";
     }

@@ -1,0 +1,184 @@
+using System.Security.Cryptography;
+using Ferry.Protocol;
+using Ferry.Server;
+using Ferry.Transfers;
+
+namespace Ferry.Services.Files;
+
+/// <summary>
+/// Uploads (<c>file.put</c>, <c>file.data</c>, <c>file.done</c>): data streams into a <c>.part</c> beside the target,
+/// hashed as it arrives, and takes the final name only after the sender's SHA-256 matches.
+/// </summary>
+internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbox, PartClaims claims)
+{
+    private const int DefaultFileMode = 0x1A4; // 0644
+    private const UnixFileMode PartFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    // How long a resume waits for the same upload's old connection to let go of the .part.
+    private static readonly TimeSpan s_takeOverPatience = TimeSpan.FromSeconds(5);
+
+    public async ValueTask PutAsync(ServerRequest request, FileRequestScope scope)
+    {
+        request.RequireId();
+        var put = request.Read(FilesJsonContext.Default.FilePutRequest);
+        scope.Path = FileSandbox.RequirePath(put.Path, MessageTypes.FilePut);
+        if (put.Length < 0) throw new FerryException(ProtocolError.BadRequest, "file.put 'length' must not be negative");
+        if (put.Mode is < 0 or > FileMetadata.PermissionMask) throw new FerryException(ProtocolError.BadRequest, "file.put 'mode' must be 0-0777");
+        if (put.Mtime < FileMetadata.MinUnixMilliseconds || put.Mtime > FileMetadata.MaxUnixMilliseconds)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
+        }
+        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        if (uploads.Contains(request.Id)) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
+        if (uploads.Count >= options.MaxUploadsPerConnection)
+        {
+            throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
+        }
+        var target = sandbox().Resolve(put.Path);
+        if (target.IsRoot) throw FileSandbox.Bad(put.Path, "that is the root folder; name a file inside it");
+        var name = Path.GetFileName(target.RealPath);
+        if (name.EndsWith(PartNames.Suffix, StringComparison.OrdinalIgnoreCase))
+        {
+            throw FileSandbox.Bad(put.Path, $"names ending in '{PartNames.Suffix}' are reserved for partial transfers");
+        }
+        string key = KeyOf(put);
+        var shown = FileSandbox.Printable(put.Path);
+        if (Directory.Exists(target.RealPath)) throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' is a folder");
+        if (File.Exists(target.RealPath) && !put.Force)
+        {
+            throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' already exists; use --force to overwrite it");
+        }
+        var parent = Path.GetDirectoryName(target.RealPath)!;
+        Directory.CreateDirectory(parent);
+        var partPath = Path.Join(parent, PartNames.ForUpload(name, key));
+
+        var claim = put.Resume
+            ? await claims.ClaimAsync(partPath, s_takeOverPatience, request.CancellationToken).ConfigureAwait(false)
+            : claims.TryClaim(partPath);
+        if (claim is null) throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress on another connection");
+        PartFile part;
+        try
+        {
+            part = await PartFile.OpenAsync(partPath, put.Resume, keepAtMost: put.Length, PartFileMode, request.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            claim.Dispose();
+            if (FileErrors.IsLockConflict(ex))
+            {
+                throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress", ex);
+            }
+            throw;
+        }
+        var upload = new Upload(put, target.RealPath, part, claim);
+        if (!uploads.TryAdd(request.Id, upload))
+        {
+            await upload.DisposeAsync().ConfigureAwait(false);
+            throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
+        }
+        await request.Connection.SendAsync(MessageTypes.FileReady, request.Id,
+            new FileReady { Offset = part.Position, PrefixSha256 = part.PrefixSha256, Length = put.Length }, FilesJsonContext.Default.FileReady,
+            request.CancellationToken).ConfigureAwait(false);
+    }
+
+    private static string KeyOf(FilePutRequest put)
+    {
+        if (put.Key is { } given)
+        {
+            if (!PartNames.IsValidKey(given)) throw new FerryException(ProtocolError.BadRequest, "file.put 'key' must be 8-32 lower-case hex digits");
+            return given;
+        }
+        if (put.Resume) throw new FerryException(ProtocolError.BadRequest, "file.put with 'resume' needs the 'key' of the earlier upload");
+        return Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    }
+
+    public async ValueTask DataAsync(ServerRequest request, FileRequestScope scope)
+    {
+        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var upload = uploads.Get(request.Id)
+            ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}; send file.put first");
+        scope.Path = upload.Request.Path;
+        var data = request.Read(FilesJsonContext.Default.FileData);
+        var part = upload.Part;
+        var body = request.Body;
+        try
+        {
+            if (data.Offset == 0 && part.Position != 0)
+            {
+                // The client found the kept prefix did not match its file and starts over.
+                await part.RestartAsync(request.CancellationToken).ConfigureAwait(false);
+            }
+            if (data.Offset != part.Position)
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' starts at byte {data.Offset}, but {part.Position} are written");
+            }
+            // Subtracted, not added: Position is at most Length, so this cannot overflow whatever 'size' the frame claims.
+            if (body.Length > upload.Request.Length - part.Position)
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' goes past its announced size of {upload.Request.Length} bytes");
+            }
+            while (body.Remaining > 0)
+            {
+                var chunk = await body.ReadAtLeastAsync(PartFile.BatchBytes, request.CancellationToken).ConfigureAwait(false);
+                await part.WriteAsync(chunk, request.CancellationToken).ConfigureAwait(false);
+                body.Advance(chunk.Length);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The upload is over; its .part stays for --resume. Later file.data frames for it get not_found.
+            uploads.Remove(request.Id);
+            await upload.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DoneAsync(ServerRequest request, FileRequestScope scope)
+    {
+        var done = request.Read(FilesJsonContext.Default.FileDone);
+        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var upload = uploads.Remove(request.Id)
+            ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}");
+        var put = upload.Request;
+        scope.Path = put.Path;
+        var shown = FileSandbox.Printable(put.Path);
+        string actual;
+        try
+        {
+            if (done.Abort)
+            {
+                await upload.DisposeAsync().ConfigureAwait(false);
+                await request.Connection.SendAsync(MessageTypes.Ok, request.Id, request.CancellationToken).ConfigureAwait(false);
+                return;
+            }
+            actual = await upload.Part.CompleteAsync(request.CancellationToken).ConfigureAwait(false);
+            long received = upload.Part.Position;
+            await upload.DisposeAsync().ConfigureAwait(false);
+            if (received != put.Length)
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept for --resume");
+            }
+            if (!Sha256Hex.Same(actual, done.Sha256))
+            {
+                File.Delete(upload.PartPath);
+                throw new FerryException(ProtocolError.HashMismatch,
+                    $"'{shown}' arrived damaged (SHA-256 {actual[..16]}… ≠ sent {(done.Sha256 is { Length: >= 16 } s ? s[..16] : done.Sha256 ?? "nothing")}…); it was discarded, nothing was written under its name");
+            }
+            FileMetadata.Apply(upload.PartPath, put.Mtime, put.Mode ?? DefaultFileMode);
+            try
+            {
+                File.Move(upload.PartPath, upload.TargetPath, overwrite: put.Force);
+            }
+            catch (IOException) when (!put.Force && File.Exists(upload.TargetPath))
+            {
+                throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' appeared while uploading; use --force to overwrite it (the upload is kept for --resume)");
+            }
+        }
+        finally
+        {
+            await upload.DisposeAsync().ConfigureAwait(false);
+        }
+        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
+            FilesJsonContext.Default.FileResult, request.CancellationToken).ConfigureAwait(false);
+    }
+}
