@@ -64,6 +64,13 @@ public static class MessageTypes
         .Select(f => string.Intern((string)f.GetRawConstantValue()!))
         .ToArray();
 
+    /// <summary>
+    /// Whether a client frame of this type continues the exchange already running on its id (input for a command,
+    /// data of an upload, cancel) rather than starting a request of its own: only these may reuse a running id
+    /// (protocol.md §3.3, <c>duplicate_id</c>).
+    /// </summary>
+    public static bool ContinuesExchange(string type) => type is ExecStdin or FileData or FileDone or Cancel;
+
     /// <summary>Returns the shared instance of a known type name, or a new string for an unknown one.</summary>
     public static string Intern(ReadOnlySpan<byte> utf8)
     {

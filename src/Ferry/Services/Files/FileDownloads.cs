@@ -14,7 +14,6 @@ internal sealed class FileDownloads(Func<FileSandbox> sandbox)
 {
     public ValueTask GetAsync(ServerRequest request, FileRequestScope scope)
     {
-        request.RequireId();
         var get = request.Read(FilesJsonContext.Default.FileGetRequest);
         scope.Path = get.Path;
         var target = sandbox().Resolve(get.Path);

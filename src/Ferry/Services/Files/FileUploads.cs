@@ -19,13 +19,11 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
 
     public async ValueTask PutAsync(ServerRequest request, FileRequestScope scope)
     {
-        request.RequireId();
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);
         scope.Path = put.Path;
         if (put.Length < 0) throw new FerryException(ProtocolError.BadRequest, "file.put 'length' must not be negative");
         if (put.Mode is < 0 or > FileMetadata.PermissionMask) throw new FerryException(ProtocolError.BadRequest, "file.put 'mode' must be 0-0777");
         var uploads = request.Session.GetFeature(_ => new UploadTable());
-        if (uploads.Contains(request.Id)) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
         if (uploads.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
