@@ -96,7 +96,7 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
             try
             {
                 hello = await client.RequestAsync(MessageTypes.Hello,
-                    new HelloRequest { Client = options.ClientName }, ProtocolJsonContext.Default.HelloRequest,
+                    new HelloRequest { Version = Hello.ProtocolVersion, Client = options.ClientName }, ProtocolJsonContext.Default.HelloRequest,
                     ProtocolJsonContext.Default.HelloResponse, timeout.Token).ConfigureAwait(false);
             }
             catch (ConnectionClosedException ex) when (options.Plaintext)

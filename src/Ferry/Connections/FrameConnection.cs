@@ -31,6 +31,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private bool _failed;
     private long _bytesIn, _bytesOut;
     private long _flushesDone; // flushes finished; unchanged across a grace period means the same flush is stuck
+    private Task? _disposal; // the first DisposeAsync's work; later calls await the same task
 
     /// <param name="transport">The byte pipes (socket, TLS stream, or in-memory).</param>
     /// <param name="abortTransport">Tears the transport down at once (socket close / Kestrel abort).</param>
@@ -269,24 +270,61 @@ public sealed partial class FrameConnection : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Closes the connection: waits for a frame being written to finish (a peer that stopped reading gets the
+    /// transport torn down instead), then completes both pipes. Idempotent: every call, concurrent or later,
+    /// shares the first one's work and returns as soon as it is done.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        Close(CloseReason.LocalClosed);
-        _closed.Cancel();
-        if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+        var disposal = Volatile.Read(ref _disposal);
+        if (disposal is null)
         {
-            // A send is stuck on a peer that stopped reading; tearing the transport down ends it.
-            _abortTransport();
-            return;
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            disposal = Interlocked.CompareExchange(ref _disposal, started.Task, null);
+            if (disposal is null)
+            {
+                _ = DisposeCoreAsync(started);
+                disposal = started.Task;
+            }
         }
+        return new ValueTask(disposal);
+    }
+
+    private async Task DisposeCoreAsync(TaskCompletionSource done)
+    {
         try
         {
-            await _output.CompleteAsync().ConfigureAwait(false);
-            await _input.CompleteAsync().ConfigureAwait(false);
+            Close(CloseReason.LocalClosed);
+            _closed.Cancel();
+            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+            {
+                // A send is stuck on a peer that stopped reading; tearing the transport down ends it.
+                _abortTransport();
+                return;
+            }
+            try
+            {
+                await _output.CompleteAsync().ConfigureAwait(false);
+                await _input.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransportFailure(ex))
+            {
+                // The peer is already gone; nothing left to flush.
+            }
+            finally
+            {
+                // Later senders find the connection closed (ThrowIfClosed) instead of queueing on the lock forever.
+                _writeLock.Release();
+            }
         }
-        catch (Exception ex) when (IsTransportFailure(ex))
+        catch (Exception ex)
         {
-            // The peer is already gone; nothing left to flush.
+            done.TrySetException(ex);
+        }
+        finally
+        {
+            done.TrySetResult(); // no-op after an exception
         }
     }
 

@@ -3,8 +3,8 @@ namespace Ferry.Protocol;
 /// <summary>The client's opening frame (docs/protocol.md §3).</summary>
 public sealed class HelloRequest
 {
-    /// <summary>The protocol version the client speaks.</summary>
-    public int Version { get; set; } = Hello.ProtocolVersion;
+    /// <summary>The protocol version the client speaks; required (protocol.md §3.1).</summary>
+    public int? Version { get; set; }
 
     /// <summary>Free-form client name and version, for logs.</summary>
     public string? Client { get; set; }

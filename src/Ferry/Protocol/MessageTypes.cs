@@ -71,6 +71,13 @@ public static class MessageTypes
     private static readonly Dictionary<string, string> s_known = All.ToDictionary(t => t, StringComparer.Ordinal);
     private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_lookup = s_known.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    /// <summary>
+    /// Whether a client frame of this type continues the exchange already running on its id (input for a command,
+    /// data of an upload, cancel) rather than starting a request of its own: only these may reuse a running id
+    /// (protocol.md §3.3, <c>duplicate_id</c>).
+    /// </summary>
+    public static bool ContinuesExchange(string type) => type is ExecStdin or FileData or FileDone or Cancel;
+
     /// <summary>Returns the shared instance of a known type name, or a new string for an unknown one.</summary>
     public static string Intern(ReadOnlySpan<byte> utf8)
     {

@@ -33,10 +33,4 @@ public readonly struct ServerRequest
 
     /// <summary>Reads the header's fields into a message.</summary>
     public T Read<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) => Header.ReadPayload(typeInfo);
-
-    /// <summary>Throws a <see cref="ProtocolError.BadRequest"/> unless the request carries a non-zero id.</summary>
-    public void RequireId()
-    {
-        if (Id == 0) throw new FerryException(ProtocolError.BadRequest, $"'{Type}' needs a request 'id'");
-    }
 }

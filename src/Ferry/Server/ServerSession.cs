@@ -16,6 +16,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<long, CancellationTokenSource> _background = [];
     private readonly Dictionary<Type, object> _features = [];
+    private IExchangeTable[] _exchangeTables = []; // the features that keep ids open; copy-on-write, read per frame
     private readonly CancellationTokenSource _handshakeDeadline;
     private readonly IDisposable? _preAuthSlot;
     private TaskCompletionSource? _idle;
@@ -36,14 +37,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         connection.MaxHeaderBytes = env.Options.PreAuthMaxHeaderBytes;
         connection.AllowBodies = false;
         _handshakeDeadline = new CancellationTokenSource(env.Options.HandshakeTimeout);
-        _handshakeDeadline.Token.Register(static state =>
-        {
-            var session = (ServerSession)state!;
-            if (session._state != SessionState.Ready)
-            {
-                session.Connection.Abort(CloseReason.Timeout, "the handshake did not finish in time");
-            }
-        }, this);
+        _handshakeDeadline.Token.Register(static state => _ = ((ServerSession)state!).OnHandshakeDeadlineAsync(), this);
     }
 
     public FrameConnection Connection { get; }
@@ -80,10 +74,10 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         catch (ProtocolException ex)
         {
-            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), ex.Message);
+            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), LogText.Escape(ex.Message));
             reason = CloseReason.ProtocolError;
         }
-        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, Connection.CloseMessage);
+        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, LogText.Escape(Connection.CloseMessage));
         return reason;
     }
 
@@ -98,14 +92,26 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             if (_features.TryGetValue(typeof(T), out var existing)) return (T)existing;
             var created = create(this);
             _features[typeof(T)] = created;
+            if (created is IExchangeTable table) _exchangeTables = [.. _exchangeTables, table];
             return created;
         }
     }
 
-    /// <summary>Whether request <paramref name="id"/> is running in the background.</summary>
+    /// <summary>
+    /// Whether an exchange is still open on request <paramref name="id"/>: work running in the background, or an
+    /// exchange a per-connection <see cref="IExchangeTable"/> keeps (an upload, a chat membership).
+    /// </summary>
     public bool IsActive(long id)
     {
-        lock (_background) return _background.ContainsKey(id);
+        lock (_background)
+        {
+            if (_background.ContainsKey(id)) return true;
+        }
+        foreach (var table in Volatile.Read(ref _exchangeTables))
+        {
+            if (table.Contains(id)) return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -115,7 +121,6 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     /// </summary>
     public void StartBackground(long id, Func<CancellationToken, Task> work)
     {
-        if (id == 0) throw new FerryException(ProtocolError.BadRequest, "this request needs an 'id'");
         var cts = CancellationTokenSource.CreateLinkedTokenSource(Connection.Closed);
         lock (_background)
         {
@@ -130,6 +135,14 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 
     async ValueTask IFrameHandler.OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
     {
+        if (header.Id == 0)
+        {
+            // protocol.md §3.3: id 0 belongs to the connection (the final error), never to a request, so a client
+            // frame without an id cannot be answered on its own id: it is refused the way framing errors are.
+            await Connection.FailAsync(CloseReason.ProtocolError, ProtocolError.BadId,
+                $"'{header.Type}' has no 'id': every frame a client sends needs an id of 1 or more").ConfigureAwait(false);
+            return;
+        }
         if (_state != SessionState.Ready)
         {
             await OnHandshakeFrameAsync(header, body, cancellationToken).ConfigureAwait(false);
@@ -138,6 +151,20 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         if (ReferenceEquals(header.Type, MessageTypes.Cancel))
         {
             CancelBackground(header.Id);
+            return;
+        }
+        bool continues = MessageTypes.ContinuesExchange(header.Type);
+        if (!continues && IsActive(header.Id))
+        {
+            // Checked here, once, for every type: an answer on a running id would land inside that exchange.
+            await Connection.SendErrorAsync(header.Id, ProtocolError.DuplicateId,
+                $"request id {header.Id} is still in use by a running request; '{header.Type}' needs an id of its own", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (ReferenceEquals(header.Type, MessageTypes.Hello))
+        {
+            await Connection.SendErrorAsync(header.Id, ProtocolError.BadRequest, "'hello' was already exchanged on this connection; it comes once, first",
+                cancellationToken).ConfigureAwait(false);
             return;
         }
         if (ReferenceEquals(header.Type, MessageTypes.Ping))
@@ -156,7 +183,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             await Connection.SendErrorAsync(header.Id, ProtocolError.Forbidden, $"forbidden: '{header.Type}' needs the '{route.Right}' right, which {Principal.Name} does not have", cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (_draining && !IsActive(header.Id))
+        if (_draining && !(continues && IsActive(header.Id)))
         {
             await Connection.SendErrorAsync(header.Id, ProtocolError.ShuttingDown, "the server is shutting down", cancellationToken).ConfigureAwait(false);
             return;
@@ -198,8 +225,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             }
             if (hello.Version != Hello.ProtocolVersion)
             {
-                await Connection.FailAsync(CloseReason.ProtocolError, ProtocolError.UnsupportedVersion,
-                    $"protocol version {hello.Version} is not supported; this server speaks version {Hello.ProtocolVersion}").ConfigureAwait(false);
+                await Connection.FailAsync(CloseReason.ProtocolError, ProtocolError.UnsupportedVersion, hello.Version is null
+                    ? $"'hello' must say which protocol 'version' it speaks; this server speaks version {Hello.ProtocolVersion}"
+                    : $"protocol version {hello.Version} is not supported; this server speaks version {Hello.ProtocolVersion}").ConfigureAwait(false);
                 return;
             }
             var authenticator = _env.Authenticator;
@@ -223,6 +251,16 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 
         var principal = await _env.Authenticator!.OnFrameAsync(this, header, body, cancellationToken).ConfigureAwait(false);
         if (principal is not null) BecomeReady(principal);
+    }
+
+    // protocol.md §3.1: one budget from accept to authenticated. The peer is told why before the close, like any
+    // other final refusal; a peer that does not read gets the close after the final error's short deadline.
+    private async Task OnHandshakeDeadlineAsync()
+    {
+        if (_state == SessionState.Ready) return;
+        string message = $"the handshake did not finish within {_env.Options.HandshakeTimeout.TotalSeconds:0.###} s";
+        await Connection.FailAsync(CloseReason.Timeout, ProtocolError.Timeout, message).ConfigureAwait(false);
+        Connection.CancelPendingRead(); // ends the read loop; disposal then closes after the error frame has gone out
     }
 
     private void BecomeReady(Principal principal)
@@ -306,8 +344,15 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             if (_background.Count == 0) _idle.TrySetResult();
             idle = _idle.Task;
         }
-        _ = idle.ContinueWith(static (_, s) => ((ServerSession)s!).Connection.CancelPendingRead(), this,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _ = EndWhenIdleAsync(idle);
+    }
+
+    // protocol.md §3.6: every connection, idle or done with its work, is told before the server closes it.
+    private async Task EndWhenIdleAsync(Task idle)
+    {
+        await idle.ConfigureAwait(false);
+        await Connection.FailAsync(CloseReason.ServerShutdown, ProtocolError.ShuttingDown, "the server is shutting down").ConfigureAwait(false);
+        Connection.CancelPendingRead();
     }
 
     public async ValueTask DisposeAsync()

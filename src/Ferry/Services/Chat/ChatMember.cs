@@ -8,7 +8,7 @@ namespace Ferry.Services.Chat;
 /// One connection's presence in the chat: its nick, its room, and its own bounded send queue drained by its own
 /// task, so a member that stops reading fills only its own queue and never delays the others.
 /// </summary>
-public sealed class ChatMember : IAsyncDisposable
+public sealed class ChatMember : Server.IExchangeTable, IAsyncDisposable
 {
     private readonly ChatHub _hub;
     private readonly FrameConnection _connection;
@@ -43,6 +43,9 @@ public sealed class ChatMember : IAsyncDisposable
 
     /// <summary>The id of the <c>chat.join</c> whose events this member receives.</summary>
     internal long JoinId { get; set; }
+
+    // While in a room, the join's id carries its events: no other request may use it (duplicate_id).
+    bool Server.IExchangeTable.Contains(long id) => Room is not null && JoinId == id;
 
     internal bool TryEnqueue(in ChatDelivery delivery) => _queue.Writer.TryWrite(delivery);
 

@@ -26,7 +26,6 @@ public sealed class ChatService : IFerryService
 
     public async ValueTask HandleAsync(ServerRequest request)
     {
-        request.RequireId();
         var member = request.Session.GetFeature(s => new ChatMember(Hub, s.Connection, s.Principal?.Name ?? "guest",
             // Room for a whole history replay on top of the live queue, so joining never overflows.
             Hub.Options.SendQueueCapacity + Hub.Options.HistorySize + 2));

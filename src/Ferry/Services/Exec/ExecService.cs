@@ -45,7 +45,6 @@ public sealed class ExecService : IFerryService
 
     private ValueTask StartAsync(ServerRequest request)
     {
-        request.RequireId();
         var start = request.Read(ExecJsonContext.Default.ExecStartRequest);
         var command = Validate(start);
         var directory = ResolveDirectory(start.Cwd);

@@ -17,7 +17,6 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
 
     public ValueTask GetAsync(ServerRequest request, FileRequestScope scope)
     {
-        request.RequireId();
         var get = request.Read(FilesJsonContext.Default.FileGetRequest);
         scope.Path = FileSandbox.RequirePath(get.Path, MessageTypes.FileGet);
         if (get.Offset < 0) throw new FerryException(ProtocolError.BadRequest, "file.get 'offset' must not be negative");

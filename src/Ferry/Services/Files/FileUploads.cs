@@ -19,7 +19,6 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
 
     public async ValueTask PutAsync(ServerRequest request, FileRequestScope scope)
     {
-        request.RequireId();
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);
         scope.Path = FileSandbox.RequirePath(put.Path, MessageTypes.FilePut);
         if (put.Length < 0) throw new FerryException(ProtocolError.BadRequest, "file.put 'length' must not be negative");
@@ -29,7 +28,6 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
         var uploads = request.Session.GetFeature(_ => new UploadTable());
-        if (uploads.Contains(request.Id)) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
         if (uploads.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");

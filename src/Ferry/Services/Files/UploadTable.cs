@@ -1,10 +1,12 @@
+using Ferry.Server;
+
 namespace Ferry.Services.Files;
 
 /// <summary>
 /// The uploads open on one connection, by request id. When the connection ends, every open <c>.part</c> is
 /// closed and left in place, so the same upload can resume later.
 /// </summary>
-internal sealed class UploadTable : IAsyncDisposable
+internal sealed class UploadTable : IExchangeTable, IAsyncDisposable
 {
     private readonly Dictionary<long, Upload> _uploads = [];
 
