@@ -58,7 +58,7 @@ internal sealed class DownloadSink : IResponseSink
             {
                 var ready = _ready ?? throw new FerryException(ProtocolError.BadRequest, "file.data came before file.ready");
                 var data = header.ReadPayload(FilesJsonContext.Default.FileData);
-                if (data.Offset != _writer.Position || _writer.Position + body.Length > ready.Length)
+                if (data.Offset != _writer.Position || body.Length > ready.Length - _writer.Position)
                 {
                     throw new FerryException(ProtocolError.BadRequest, $"file.data for '{_name}' at byte {data.Offset} does not fit ({_writer.Position} of {ready.Length} written)");
                 }

@@ -136,8 +136,7 @@ public static class FrameCodec
     {
         if (!reader.HasValueSequence && !reader.ValueIsEscaped) return MessageTypes.Intern(reader.ValueSpan);
         // A type split across buffer segments (or escaped) still resolves to the constant's instance, so callers can compare by reference.
-        var type = reader.GetString()!;
-        return string.IsInterned(type) ?? type;
+        return MessageTypes.Intern(reader.GetString()!);
     }
 
     private static long ReadNonNegative(ref Utf8JsonReader reader, ProtocolError error, string name)

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 
 namespace Ferry.Protocol;
@@ -55,14 +54,22 @@ public static class MessageTypes
 
     public const string TimeGet = "time.get";
 
-    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_lookup = BuildLookup();
+    /// <summary>All the constants above (a test checks none is missing).</summary>
+    /// <remarks>
+    /// Listed, not found by reflection: these are the very instances of the C# literals, which callers compare by
+    /// reference. Reflection's copy of a constant is another instance under Native AOT, where string.Intern does not
+    /// return the literal either.
+    /// </remarks>
+    public static IReadOnlyCollection<string> All { get; } =
+    [
+        Hello, Error, Ok, Cancel, Ping, Pong, Stats, AuthKeyStart, AuthKeyChallenge, AuthKeyProof, AuthScramStart,
+        AuthScramChallenge, AuthScramFinal, AuthOk, Echo, ExecStart, ExecStdin, ExecStdout, ExecStderr, ExecSignal,
+        ExecExit, FilePut, FileGet, FileData, FileDone, FileList, FileStat, FileRemove, FileMkdir, FileReady,
+        ChatJoin, ChatLeave, ChatSay, ChatMsg, ChatNick, ChatWho, ChatRooms, ChatEvent, TimeGet
+    ];
 
-    /// <summary>All the constants above.</summary>
-    public static IReadOnlyCollection<string> All { get; } = typeof(MessageTypes)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Where(f => f.IsLiteral && f.FieldType == typeof(string))
-        .Select(f => string.Intern((string)f.GetRawConstantValue()!))
-        .ToArray();
+    private static readonly Dictionary<string, string> s_known = All.ToDictionary(t => t, StringComparer.Ordinal);
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_lookup = s_known.GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>Returns the shared instance of a known type name, or a new string for an unknown one.</summary>
     public static string Intern(ReadOnlySpan<byte> utf8)
@@ -76,14 +83,6 @@ public static class MessageTypes
         return Encoding.UTF8.GetString(utf8);
     }
 
-    private static Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> BuildLookup()
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var field in typeof(MessageTypes).GetFields(BindingFlags.Public | BindingFlags.Static))
-        {
-            // string.Intern returns the very instance of the C# literal, so callers may compare types by reference.
-            if (field.IsLiteral && field.GetRawConstantValue() is string value) map[value] = string.Intern(value);
-        }
-        return map.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
+    /// <summary>Returns the shared instance of a known type name, or <paramref name="type"/> itself.</summary>
+    public static string Intern(string type) => s_known.TryGetValue(type, out var known) ? known : type;
 }

@@ -32,6 +32,7 @@ public static class FileDataSender
             var body = await connection.BeginFrameAsync(MessageTypes.FileData, id, size, new FileData { Offset = position },
                 FilesJsonContext.Default.FileData, cancellationToken).ConfigureAwait(false);
             bool shrank = false;
+            bool completing = false;
             try
             {
                 while (body.Remaining > 0)
@@ -48,11 +49,15 @@ public static class FileDataSender
                     await body.AdvanceAsync(n, cancellationToken).ConfigureAwait(false);
                     position += n;
                 }
+                completing = true;
                 await body.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                await body.DisposeAsync().ConfigureAwait(false);
+                // Only while the frame is still ours: once CompleteAsync has begun it releases the writer whatever
+                // happens, and the connection's one body writer may already carry another request's frame, which a
+                // late dispose would complete (and release the write lock twice). Issue 14, item 2.
+                if (!completing) await body.DisposeAsync().ConfigureAwait(false);
             }
             if (shrank) throw new FileChangedException(position, end);
             progress?.Invoke(position);

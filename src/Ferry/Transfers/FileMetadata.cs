@@ -6,6 +6,12 @@ public static class FileMetadata
     /// <summary>The permission bits a transfer keeps: rwx for owner, group and others (never setuid, setgid or sticky).</summary>
     public const int PermissionMask = 0x1FF; // 0777
 
+    /// <summary>The latest modification time that can travel (the last millisecond of year 9999), in Unix milliseconds.</summary>
+    public static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>The earliest (the first millisecond of year 1), in Unix milliseconds.</summary>
+    public static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+
     public static long ToUnixMilliseconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 
     public static DateTime FromUnixMilliseconds(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime;

@@ -6,7 +6,7 @@ namespace Ferry.Tests.Infrastructure;
 public static class ProcessRunner
 {
     public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(string fileName, IEnumerable<string> args,
-        TimeSpan? timeout = null, string? stdin = null)
+        TimeSpan? timeout = null, string? stdin = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -16,6 +16,7 @@ public static class ProcessRunner
             UseShellExecute = false,
         };
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        if (environment is not null) foreach (var (name, value) in environment) info.Environment[name] = value;
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {fileName}");
         if (stdin is not null)
         {

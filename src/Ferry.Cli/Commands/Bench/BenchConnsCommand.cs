@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ferry.Cli.Infrastructure;
@@ -173,23 +174,28 @@ internal static class BenchConnsCommand
 
     // One child per process, each holding its share; a child prints "ready N" once connected and holds until
     // its standard input closes, then prints its report as JSON.
+    // This program again. When this process is the CLI's own native binary (Native AOT, the apphost, or an installed
+    // 'ferry'), that file; otherwise (the CLI inside another host, as in tests, or 'dotnet Ferry.Cli.dll') the apphost
+    // beside the CLI's files, else 'dotnet Ferry.Cli.dll'. AppContext.BaseDirectory, not Assembly.Location: a single-file
+    // or AOT binary has no assembly files.
+    private static (string File, string[] Prefix) SelfCommand()
+    {
+        var exe = Environment.ProcessPath;
+        if (exe is not null && Assembly.GetEntryAssembly() == typeof(BenchConnsCommand).Assembly
+            && !string.Equals(Path.GetFileNameWithoutExtension(exe), "dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            return (exe, []);
+        }
+        var launcher = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "Ferry.Cli.exe" : "Ferry.Cli");
+        return File.Exists(launcher) ? (launcher, []) : ("dotnet", [Path.Combine(AppContext.BaseDirectory, "Ferry.Cli.dll")]);
+    }
+
     private static async Task<int> StartChildrenAsync(CliContext cli, ConnsBenchSettings s, IReadOnlyList<string> arguments, List<Process> children, CancellationToken ct)
     {
         var baseArgs = ChildArguments(arguments);
         if (baseArgs.Count < 2 || baseArgs[0] != "bench") baseArgs.InsertRange(0, ["bench", "conns"]);
-        // This program again: its native launcher when there is one (also when the CLI runs inside another host, as in tests).
-        var assembly = typeof(BenchConnsCommand).Assembly.Location;
-        var launcher = Path.Combine(Path.GetDirectoryName(assembly) ?? "", OperatingSystem.IsWindows() ? "Ferry.Cli.exe" : "Ferry.Cli");
-        string self;
-        if (File.Exists(launcher))
-        {
-            self = launcher;
-        }
-        else
-        {
-            self = "dotnet";
-            baseArgs.Insert(0, assembly);
-        }
+        var (self, prefix) = SelfCommand();
+        baseArgs.InsertRange(0, prefix);
         int processes = Math.Min(s.Processes, s.Count);
         for (int i = 0; i < processes; i++)
         {

@@ -11,7 +11,7 @@ internal sealed class FileCatalogue(FilesOptions options, Func<FileSandbox> sand
     public async ValueTask ListAsync(ServerRequest request, FileRequestScope scope)
     {
         var list = request.Read(FilesJsonContext.Default.FilePathRequest);
-        scope.Path = list.Path;
+        scope.Path = FileSandbox.RequirePath(list.Path, MessageTypes.FileList);
         var target = sandbox().Resolve(list.Path);
         var entries = new List<FileEntry>();
         if (File.Exists(target.RealPath))
@@ -60,7 +60,7 @@ internal sealed class FileCatalogue(FilesOptions options, Func<FileSandbox> sand
     public async ValueTask StatAsync(ServerRequest request, FileRequestScope scope)
     {
         var stat = request.Read(FilesJsonContext.Default.FilePathRequest);
-        scope.Path = stat.Path;
+        scope.Path = FileSandbox.RequirePath(stat.Path, MessageTypes.FileStat);
         var target = sandbox().Resolve(stat.Path);
         FileSystemInfo info = Directory.Exists(target.RealPath) ? new DirectoryInfo(target.RealPath) : new FileInfo(target.RealPath);
         if (!info.Exists) throw new FerryException(ProtocolError.NotFound, $"no such file or folder: '{FileSandbox.Printable(stat.Path)}'");
@@ -71,7 +71,7 @@ internal sealed class FileCatalogue(FilesOptions options, Func<FileSandbox> sand
     public async ValueTask RemoveAsync(ServerRequest request, FileRequestScope scope)
     {
         var remove = request.Read(FilesJsonContext.Default.FilePathRequest);
-        scope.Path = remove.Path;
+        scope.Path = FileSandbox.RequirePath(remove.Path, MessageTypes.FileRemove);
         var target = sandbox().Resolve(remove.Path);
         var shown = FileSandbox.Printable(remove.Path);
         if (target.IsRoot) throw FileSandbox.Bad(remove.Path, "the root folder itself cannot be removed");
@@ -102,7 +102,7 @@ internal sealed class FileCatalogue(FilesOptions options, Func<FileSandbox> sand
     public async ValueTask MakeDirectoryAsync(ServerRequest request, FileRequestScope scope)
     {
         var mkdir = request.Read(FilesJsonContext.Default.FilePathRequest);
-        scope.Path = mkdir.Path;
+        scope.Path = FileSandbox.RequirePath(mkdir.Path, MessageTypes.FileMkdir);
         var target = sandbox().Resolve(mkdir.Path);
         var shown = FileSandbox.Printable(mkdir.Path);
         if (Directory.Exists(target.RealPath))

@@ -10,42 +10,79 @@ namespace Ferry.Services.Files;
 /// background and closed with <c>file.done</c> carrying its SHA-256. A client's partial copy is built on only if its
 /// hash matches the file's start.
 /// </summary>
-internal sealed class FileDownloads(Func<FileSandbox> sandbox)
+internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sandbox)
 {
+    private int _streaming; // across all connections
+
+
     public ValueTask GetAsync(ServerRequest request, FileRequestScope scope)
     {
         request.RequireId();
         var get = request.Read(FilesJsonContext.Default.FileGetRequest);
-        scope.Path = get.Path;
-        var target = sandbox().Resolve(get.Path);
-        if (Directory.Exists(target.RealPath))
+        scope.Path = FileSandbox.RequirePath(get.Path, MessageTypes.FileGet);
+        if (get.Offset < 0) throw new FerryException(ProtocolError.BadRequest, "file.get 'offset' must not be negative");
+        var slots = request.Session.GetFeature(_ => new DownloadSlots());
+        if (!slots.TryTake(options.MaxDownloadsPerConnection))
         {
-            throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; use -r to copy folders");
+            throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxDownloadsPerConnection} downloads streaming; read them (or cancel some) first");
         }
-        var source = new SourceFile(File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan));
+        if (Interlocked.Increment(ref _streaming) > options.MaxDownloads)
+        {
+            Interlocked.Decrement(ref _streaming);
+            slots.Return();
+            throw new FerryException(ProtocolError.Busy, $"the server is streaming {options.MaxDownloads} downloads already; try again shortly");
+        }
         var connection = request.Connection;
         long id = request.Id;
         try
         {
+            // The file is opened in the background work, on the thread pool: never on the connection's read loop.
             request.Session.StartBackground(id, async ct =>
             {
-                await using var _ = source.ConfigureAwait(false);
                 try
                 {
+                    var target = sandbox().Resolve(get.Path);
+                    if (Directory.Exists(target.RealPath))
+                    {
+                        throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; use -r to copy folders");
+                    }
+                    var source = new SourceFile(File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan));
+                    await using var _ = source.ConfigureAwait(false);
                     await SendAsync(connection, id, source, target.RealPath, get, ct).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex) && !connection.Closed.IsCancellationRequested)
                 {
                     throw FileErrors.Map(ex, get.Path);
                 }
+                finally
+                {
+                    Interlocked.Decrement(ref _streaming);
+                    slots.Return();
+                }
             });
         }
         catch
         {
-            source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            Interlocked.Decrement(ref _streaming);
+            slots.Return();
             throw;
         }
         return ValueTask.CompletedTask;
+    }
+
+    // The downloads streaming on one connection.
+    private sealed class DownloadSlots
+    {
+        private int _taken;
+
+        public bool TryTake(int limit)
+        {
+            if (Interlocked.Increment(ref _taken) <= limit) return true;
+            Interlocked.Decrement(ref _taken);
+            return false;
+        }
+
+        public void Return() => Interlocked.Decrement(ref _taken);
     }
 
     private static async Task SendAsync(FrameConnection connection, long id, SourceFile source, string path, FileGetRequest get, CancellationToken ct)

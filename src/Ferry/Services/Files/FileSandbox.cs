@@ -85,6 +85,13 @@ public sealed class FileSandbox
         return names;
     }
 
+    /// <summary>
+    /// The <c>path</c> of a request that must name something: a JSON null (or a non-string) is a
+    /// <see cref="ProtocolError.BadRequest"/> naming the field, never a crash further in.
+    /// </summary>
+    public static string RequirePath(string? path, string type) =>
+        path ?? throw new FerryException(ProtocolError.BadRequest, $"'{type}' needs a 'path' string (relative to the server's root; \"\" is the root)");
+
     /// <summary>A <see cref="ProtocolError.BadPath"/> error naming the path and the reason.</summary>
     public static FerryException Bad(string remotePath, string reason) =>
         new(ProtocolError.BadPath, $"bad path '{Printable(remotePath)}': {reason}");

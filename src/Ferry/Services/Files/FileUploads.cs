@@ -21,9 +21,13 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
     {
         request.RequireId();
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);
-        scope.Path = put.Path;
+        scope.Path = FileSandbox.RequirePath(put.Path, MessageTypes.FilePut);
         if (put.Length < 0) throw new FerryException(ProtocolError.BadRequest, "file.put 'length' must not be negative");
         if (put.Mode is < 0 or > FileMetadata.PermissionMask) throw new FerryException(ProtocolError.BadRequest, "file.put 'mode' must be 0-0777");
+        if (put.Mtime < FileMetadata.MinUnixMilliseconds || put.Mtime > FileMetadata.MaxUnixMilliseconds)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
+        }
         var uploads = request.Session.GetFeature(_ => new UploadTable());
         if (uploads.Contains(request.Id)) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
         if (uploads.Count >= options.MaxUploadsPerConnection)
@@ -108,7 +112,8 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             {
                 throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' starts at byte {data.Offset}, but {part.Position} are written");
             }
-            if (part.Position + body.Length > upload.Request.Length)
+            // Subtracted, not added: Position is at most Length, so this cannot overflow whatever 'size' the frame claims.
+            if (body.Length > upload.Request.Length - part.Position)
             {
                 throw new FerryException(ProtocolError.BadRequest, $"file.data for '{FileSandbox.Printable(upload.Request.Path)}' goes past its announced size of {upload.Request.Length} bytes");
             }

@@ -10,6 +10,15 @@ public sealed class FilesOptions
     public int MaxUploadsPerConnection { get; set; } = 16;
 
     /// <summary>
+    /// Downloads one connection may have streaming at once; a <c>file.get</c> beyond it is refused with <c>busy</c>
+    /// (each holds an open file until its last byte is sent, so an unread flood must not pile them up).
+    /// </summary>
+    public int MaxDownloadsPerConnection { get; set; } = 16;
+
+    /// <summary>Downloads the whole server streams at once (each holds one open file); beyond it <c>file.get</c> is <c>busy</c>.</summary>
+    public int MaxDownloads { get; set; } = 1024;
+
+    /// <summary>
     /// How long an upload's <c>.part</c> is kept for <c>--resume</c> after its last write; older ones are deleted by
     /// <see cref="StalePartSweeper"/>. Null keeps them forever.
     /// </summary>

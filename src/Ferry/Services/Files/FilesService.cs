@@ -24,7 +24,7 @@ public sealed class FilesService : IFerryService
         _sandbox = new Lazy<FileSandbox>(() => new FileSandbox(root), LazyThreadSafetyMode.ExecutionAndPublication);
         FileSandbox Sandbox() => _sandbox.Value;
         _uploads = new FileUploads(options, Sandbox, Claims);
-        _downloads = new FileDownloads(Sandbox);
+        _downloads = new FileDownloads(options, Sandbox);
         _catalogue = new FileCatalogue(options, Sandbox);
     }
 
