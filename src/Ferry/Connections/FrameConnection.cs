@@ -25,7 +25,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private readonly Action _abortTransport;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly FrameBodyReader _body;
-    private readonly FrameBodyWriter _bodyWriter;
     private readonly CancellationTokenSource _closed = new();
     private int _closeReason; // CloseReason; first one wins
     private bool _failed;
@@ -41,7 +40,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
         _output = transport.Output;
         _abortTransport = abortTransport;
         _body = new FrameBodyReader(_input);
-        _bodyWriter = new FrameBodyWriter(this);
     }
 
     /// <summary>
@@ -202,28 +200,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
         SendAsync(MessageTypes.Error, id, new ErrorMessage { Code = ProtocolErrorCodes.ToWire(error), Message = message },
             ProtocolJsonContext.Default.ErrorMessage, cancellationToken);
 
-    /// <summary>
-    /// Starts a frame whose body of exactly <paramref name="size"/> bytes is written afterwards through the
-    /// returned writer. The connection's write lock is held until the writer is completed or disposed.
-    /// </summary>
-    public async ValueTask<FrameBodyWriter> BeginFrameAsync<T>(string type, long id, long size, T? payload, JsonTypeInfo<T>? typeInfo, CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ThrowIfClosed();
-            FrameHeaderWriter.ForCurrentThread.Write(_output, type, id, size, payload, typeInfo);
-            Interlocked.Add(ref _bytesOut, _output.UnflushedBytes);
-            _bodyWriter.Begin(size);
-            return _bodyWriter;
-        }
-        catch
-        {
-            _writeLock.Release();
-            throw;
-        }
-    }
-
     /// <summary>Closes at once, for <paramref name="reason"/>: pending reads and writes fail.</summary>
     public void Abort(CloseReason reason, string? message = null)
     {
@@ -370,12 +346,6 @@ public sealed partial class FrameConnection : IAsyncDisposable
             Abort(CloseReason.Timeout, "a cancelled send could not finish its frame: the peer stopped reading");
         }
     }
-
-    internal void ReleaseWriter() => _writeLock.Release();
-
-    internal PipeWriter Output => _output;
-
-    internal void AddBytesOut(long count) => Interlocked.Add(ref _bytesOut, count);
 
     private CloseReason Close(CloseReason reason, string? message = null)
     {
