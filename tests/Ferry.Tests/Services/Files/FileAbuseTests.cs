@@ -11,7 +11,7 @@ namespace Ferry.Tests.Services.Files;
 /// </summary>
 public sealed class FileAbuseTests : IDisposable
 {
-    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
     private readonly string _root = TempDirectory.Create("ferry-abuse-root");
 
     public void Dispose() => TempDirectory.TryDelete(_root);
@@ -19,8 +19,10 @@ public sealed class FileAbuseTests : IDisposable
     [Fact]
     public async Task Issue14_AFloodOfUnreadDownloadsIsCappedPerConnectionAndRefusedWithBusy()
     {
-        const int requests = 3000;
-        var content = new byte[4 * 1024 * 1024];
+        // Sized so that even a run where most downloads finish (the reader keeps up) moves at most ~250 MiB: the test is
+        // about the cap, not the bytes, and must not outlast its patience on a loaded machine.
+        const int requests = 1000;
+        var content = new byte[256 * 1024];
         Random.Shared.NextBytes(content);
         await File.WriteAllBytesAsync(Path.Combine(_root, "big.bin"), content);
         await using var server = await TestServer.StartAsync(o => o.Files.Root = _root);
