@@ -45,6 +45,7 @@ internal sealed class ClientFactory
 
     public FerryClientOptions Options(ParseResult result, string? targetText = null)
     {
+        SystemTrustStore.SkipLoading();
         var target = CommonOptions.ParseTarget(targetText ?? result.GetValue(Target)!);
         var options = new FerryClientOptions(target)
         {

@@ -98,4 +98,32 @@ public class NativeBinaryTests
             TempDirectory.TryDelete(home);
         }
     }
+
+    [Fact]
+    public async Task AClientNeverReadsTheSystemCaStore()
+    {
+        // Trust is by fingerprint; loading /etc/ssl/certs cost a fresh client ~100 ms (SystemTrustStore).
+        Assert.True(ProcessRunner.Exists("strace"), "strace is missing: run .ci/install-deps");
+        await using var server = await TestServer.StartAsync();
+        var home = TempDirectory.Create("ferry-home");
+        var trace = Path.Combine(home, "trace.txt");
+        var run = await ProcessRunner.RunAsync("strace", ["-f", "-e", "trace=openat,open,stat,newfstatat", "-o", trace,
+            CliBinary.Executable, "echo", $"127.0.0.1:{server.EndPoint.Port}", "hi", .. server.ClientArgs], Deadline,
+            environment: new Dictionary<string, string> { ["FERRY_HOME"] = home });
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Equal("hi\n", run.StdOut);
+        var opened = File.ReadAllLines(trace).Where(l => l.Contains("/etc/ssl/certs", StringComparison.Ordinal)).ToList();
+        Assert.True(opened.Count == 0, $"the client read the system CA store:\n{string.Join('\n', opened.Take(3))}");
+    }
+
+    [Fact]
+    public async Task SkippingTheCaStoreLeavesChildProcessesTheirEnvironment()
+    {
+        string Show(string? value) => value ?? "unset";
+        var before = $"{Show(Environment.GetEnvironmentVariable("SSL_CERT_FILE"))}|{Show(Environment.GetEnvironmentVariable("SSL_CERT_DIR"))}";
+        Ferry.Cli.Infrastructure.SystemTrustStore.SkipLoading();
+        Assert.Equal(before, $"{Show(Environment.GetEnvironmentVariable("SSL_CERT_FILE"))}|{Show(Environment.GetEnvironmentVariable("SSL_CERT_DIR"))}");
+        var child = await ProcessRunner.RunAsync("sh", ["-c", "printf '%s|%s' \"${SSL_CERT_FILE-unset}\" \"${SSL_CERT_DIR-unset}\""], Deadline);
+        Assert.Equal(before, child.StdOut);
+    }
 }
