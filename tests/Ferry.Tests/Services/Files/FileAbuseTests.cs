@@ -128,9 +128,13 @@ public sealed class FileAbuseTests : IDisposable
     [Fact]
     public async Task FuzzedFileRequestsAreNeverAnInternalErrorAndTheConnectionGoesOn()
     {
-        File.WriteAllText(Path.Combine(_root, "x"), "x");
-        Directory.CreateDirectory(Path.Combine(_root, "d"));
-        await using var server = await TestServer.StartAsync(o => o.Files.Root = _root);
+        // The served root is a folder inside _root, so "../x" names a real file just outside it. Requests may remove or
+        // replace the x inside (they have the right to); the one outside must come through untouched.
+        var served = Path.Combine(_root, "served");
+        Directory.CreateDirectory(Path.Combine(served, "d"));
+        File.WriteAllText(Path.Combine(served, "x"), "x");
+        File.WriteAllText(Path.Combine(_root, "x"), "outside");
+        await using var server = await TestServer.StartAsync(o => o.Files.Root = served);
         await using var stream = await server.OpenAuthenticatedRawStreamAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var values = Gen.OneOf(
@@ -162,7 +166,7 @@ public sealed class FileAbuseTests : IDisposable
             }
         }
         Assert.True(internals.Count == 0, string.Join("\n", internals));
-        Assert.Equal("x", File.ReadAllText(Path.Combine(_root, "x")));
+        Assert.Equal("outside", File.ReadAllText(Path.Combine(_root, "x")));
     }
 
     private static async Task<string?> NextTypeForAsync(Stream stream, long id, CancellationToken cancellationToken) =>
