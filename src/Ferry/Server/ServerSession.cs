@@ -290,7 +290,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         {
             await TrySendErrorAsync(id, ProtocolError.Cancelled, "cancelled by the client").ConfigureAwait(false);
         }
-        catch (Exception ex) when (FrameConnection.IsTransportFailure(ex) || ex is OperationCanceledException)
+        catch (Exception ex) when (Connection.IsClosingFailure(ex) || ex is OperationCanceledException)
         {
             // The connection went away under the work; nothing to answer.
         }
