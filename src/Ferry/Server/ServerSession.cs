@@ -74,10 +74,10 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         catch (ProtocolException ex)
         {
-            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), LogText.Escape(ex.Message));
+            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), ex.Message);
             reason = CloseReason.ProtocolError;
         }
-        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, LogText.Escape(Connection.CloseMessage));
+        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, Connection.CloseMessage);
         return reason;
     }
 
