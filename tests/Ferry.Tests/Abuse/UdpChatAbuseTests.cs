@@ -16,17 +16,7 @@ public sealed class UdpChatAbuseTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
-    private static async Task<(TestServer Server, UdpChatRelay Relay, byte[] Key)> StartAsync()
-    {
-        var key = RandomNumberGenerator.GetBytes(32);
-        var server = await TestServer.StartAsync(o =>
-        {
-            File.WriteAllText(Path.Combine(o.Server.DataDirectory, "key"), Convert.ToBase64String(key) + "\n");
-            o.UdpChat.EndPoint = new IPEndPoint(IPAddress.Loopback, 0);
-        });
-        var relay = (UdpChatRelay)server.Server.Services.GetService(typeof(UdpChatRelay))!;
-        return (server, relay, key);
-    }
+    private static Task<(TestServer Server, UdpChatRelay Relay, byte[] Key)> StartAsync() => Services.Chat.UdpChatTests.StartAsync();
 
     private static Socket Udp(IPEndPoint relay)
     {
