@@ -15,7 +15,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<int> _maxText = new("--chat-max-text")
     {
-        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error",
+        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => 4096,
     };
     private readonly Option<int> _queue = new("--chat-queue")
@@ -31,7 +32,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<int> _udpMax = new("--udp-chat-max-datagram")
     {
-        Description = "Largest UDP chat datagram accepted",
+        Description = "Largest UDP chat datagram accepted, in bytes" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => Datagrams.UdpChatPacket.DefaultMaxDatagram,
     };
 
