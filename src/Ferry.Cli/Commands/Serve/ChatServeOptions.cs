@@ -29,7 +29,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<double> _roomLifetime = new("--chat-room-lifetime")
     {
-        Description = "Seconds a chat room nobody is in keeps its history; then the room and its history are freed",
+        Description = "Seconds a chat room nobody is in keeps its history; then the room and its history are freed" + Durations.Hint,
+        CustomParser = Durations.ParseSeconds,
         DefaultValueFactory = _ => 900,
     };
     private readonly Option<int> _roomsPerUser = new("--chat-max-rooms-per-user")
