@@ -103,7 +103,7 @@ public class NativeBinaryTests
     public async Task AClientNeverReadsTheSystemCaStore()
     {
         // Trust is by fingerprint; loading /etc/ssl/certs cost a fresh client ~100 ms (SystemTrustStore).
-        Assert.True(ProcessRunner.Exists("strace"), "strace is missing: run .ci/install-deps");
+        Assert.True(ProcessRunner.Exists("strace"), "strace is missing: run tests/install-peers.sh");
         await using var server = await TestServer.StartAsync();
         var home = TempDirectory.Create("ferry-home");
         var trace = Path.Combine(home, "trace.txt");
