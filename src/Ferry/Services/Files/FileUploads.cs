@@ -27,7 +27,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         if (uploads.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
@@ -92,7 +92,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
 
     public async ValueTask DataAsync(ServerRequest request, FileRequestScope scope)
     {
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         var upload = uploads.Get(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}; send file.put first");
         scope.Path = upload.Request.Path;
@@ -134,7 +134,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
     public async ValueTask DoneAsync(ServerRequest request, FileRequestScope scope)
     {
         var done = request.Read(FilesJsonContext.Default.FileDone);
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         var upload = uploads.Remove(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}");
         var put = upload.Request;
