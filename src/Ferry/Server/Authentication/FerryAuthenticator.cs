@@ -120,7 +120,7 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
             Rights = account.Rights,
             Message = serverFinal,
         }, AuthJsonContext.Default.AuthOkMessage, cancellationToken).ConfigureAwait(false);
-        AuthLog.LoginSucceeded(session.Logger, session.RemoteAddress, LogText.Escape(user), AuthMethods.Scram);
+        AuthLog.LoginSucceeded(session.Logger, session.RemoteAddress, user, AuthMethods.Scram);
         return principal;
     }
 
@@ -142,7 +142,7 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
                 reason = session.GetFeature(_ => new Exchange()).Scram is { UserKnown: true } ? "wrong password" : "unknown user";
             }
         }
-        AuthLog.LoginFailed(session.Logger, method, address, LogText.Escape(user), LogText.Escape(reason), security.Throttle.Failures(address), (long)delay.TotalMilliseconds);
+        AuthLog.LoginFailed(session.Logger, method, address, user, reason, security.Throttle.Failures(address), (long)delay.TotalMilliseconds);
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, session.Connection.Closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
