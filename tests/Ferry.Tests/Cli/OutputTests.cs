@@ -198,6 +198,20 @@ public class OutputTests
         AssertCamelCase(doc.RootElement);
     }
 
+    [Fact]
+    public async Task TheCliWordsTheServersAdviceAsItsOwnFlags()
+    {
+        await using var server = await TestServer.StartAsync();
+        Directory.CreateDirectory(Path.Combine(server.DataDirectory, "files", "full"));
+        File.WriteAllText(Path.Combine(server.DataDirectory, "files", "full", "x"), "x");
+        var client = await server.ConnectAsync();
+        var refused = await Assert.ThrowsAsync<Ferry.Protocol.FerryException>(() => client.RemoveAsync("full"));
+        Assert.Contains("set 'recursive'", refused.Message, StringComparison.Ordinal); // the library user reads protocol words
+        var (_, line) = CliErrorHandler.Classify(refused);
+        Assert.Contains("use -r to remove it", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("'recursive'", line, StringComparison.Ordinal);
+    }
+
     internal static void AssertCamelCase(JsonElement element, string? skip = null)
     {
         if (element.ValueKind == JsonValueKind.Array)

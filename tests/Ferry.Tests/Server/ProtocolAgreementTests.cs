@@ -245,6 +245,109 @@ public class ProtocolAgreementTests
         Assert.All(names, name => Assert.Matches(@"^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*$", name));
     }
 
+    [Fact]
+    public async Task Issue13_AHeaderNestedDeeperThan32IsAFinalInvalidJson()
+    {
+        await using var server = await TestServer.StartPlaintextAsync();
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
+        // The header object itself is depth 1; 32 arrays inside it make 33.
+        await stream.WriteAsync(RawFrames.Frame("{\"type\":\"ping\",\"id\":4,\"x\":" + new string('[', 32) + new string(']', 32) + "}"));
+        var error = await ReadAsync(stream);
+        Assert.Equal(("error", 0L, "invalid_json"), (Type(error), Id(error), error.GetProperty("code").GetString()));
+        Assert.Null(await RawFrames.ReadFrameAsync(stream).WaitAsync(s_wait));
+    }
+
+    [Fact]
+    public async Task Issue13_ADepthOf32IsStillFine()
+    {
+        await using var server = await TestServer.StartPlaintextAsync();
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
+        await stream.WriteAsync(RawFrames.Frame("{\"type\":\"ping\",\"id\":4,\"x\":" + new string('[', 31) + new string(']', 31) + "}"));
+        Assert.Equal(("pong", 4L), (Type(await ReadAsync(stream)), 4L));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // TLS cut without close_notify: the same truncation, told the same way
+    public async Task Issue13_AFileDataBodyCutShortIsAFinalTruncatedFrame(bool tls)
+    {
+        await using var server = tls ? await TestServer.StartAsync() : await TestServer.StartPlaintextAsync();
+        System.Net.Sockets.Socket? socket = null;
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync(s => socket = s);
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"file.put","id":5,"path":"cut.bin","length":10}"""));
+        Assert.Equal("file.ready", Type(await ReadAsync(stream)));
+        var frame = RawFrames.Frame("""{"type":"file.data","id":5,"size":10,"offset":0}""", "0123456789"u8);
+        await stream.WriteAsync(frame.AsMemory(0, frame.Length - 7)); // 3 of the 10 body bytes
+        socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        var error = await ReadAsync(stream);
+        Assert.Equal(("error", 0L, "truncated_frame"), (Type(error), Id(error), error.GetProperty("code").GetString()));
+        Assert.Null(await RawFrames.ReadFrameAsync(stream).WaitAsync(s_wait));
+    }
+
+    [Fact]
+    public async Task Issue13_AnEchoBodyCutShortEndsTheConnectionWithoutAnErrorFrame()
+    {
+        await using var server = await TestServer.StartPlaintextAsync();
+        System.Net.Sockets.Socket? socket = null;
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync(s => socket = s);
+        var frame = RawFrames.Frame("""{"type":"echo","id":5,"size":10}""", "0123456789"u8);
+        await stream.WriteAsync(frame.AsMemory(0, frame.Length - 7));
+        socket!.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        // The reply streams as the body arrives, so the server is itself inside a frame: it can only close (§2.2).
+        // It closes at once (a reset, as the frame it was writing is cut), so read what came until then.
+        using var received = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(buffer).AsTask().WaitAsync(s_wait) is > 0 and var n) received.Write(buffer, 0, n);
+        }
+        catch (IOException)
+        {
+            // Connection reset: the close.
+        }
+        var bytes = received.ToArray();
+        Assert.DoesNotContain("truncated_frame", System.Text.Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.True(bytes.Length < frame.Length, "the reply was not cut short");
+    }
+
+    [Fact]
+    public async Task Issue13_RefusalsUseTheDocumentedCodesInProtocolWords()
+    {
+        await using var server = await TestServer.StartPlaintextAsync();
+        Directory.CreateDirectory(Path.Combine(server.DataDirectory, "files", "full"));
+        File.WriteAllText(Path.Combine(server.DataDirectory, "files", "full", "x"), "x");
+        File.WriteAllText(Path.Combine(server.DataDirectory, "files", "there.txt"), "x");
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
+
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"file.remove","id":4,"path":"full"}"""));
+        var notEmpty = await ReadAsync(stream);
+        Assert.Equal(("error", 4L, "bad_request"), (Type(notEmpty), Id(notEmpty), notEmpty.GetProperty("code").GetString()));
+        Assert.Contains("set 'recursive'", notEmpty.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"file.put","id":5,"path":"there.txt","length":1}"""));
+        var exists = await ReadAsync(stream);
+        Assert.Equal(("error", 5L, "already_exists"), (Type(exists), Id(exists), exists.GetProperty("code").GetString()));
+        Assert.Contains("set 'force'", exists.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"file.put","id":6,"path":"new.bin","length":4}"""));
+        Assert.Equal("file.ready", Type(await ReadAsync(stream)));
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"file.data","id":6,"size":1,"offset":2}""", "x"u8));
+        var offset = await ReadAsync(stream);
+        Assert.Equal(("error", 6L, "bad_request"), (Type(offset), Id(offset), offset.GetProperty("code").GetString()));
+
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"chat.join","id":7,"room":"here","nick":"ann"}"""));
+        Assert.Equal("ok", Type(await ReadAsync(stream)));
+        Assert.Equal("chat.event", Type(await ReadAsync(stream)));
+        await stream.WriteAsync(RawFrames.Frame("""{"type":"chat.say","id":8,"room":"elsewhere","size":2}""", "hi"u8));
+        var wrongRoom = await ReadAsync(stream);
+        Assert.Equal(("error", 8L, "not_found"), (Type(wrongRoom), Id(wrongRoom), wrongRoom.GetProperty("code").GetString()));
+
+        foreach (var message in new[] { notEmpty, exists, offset, wrongRoom }.Select(e => e.GetProperty("message").GetString()!))
+        {
+            Assert.DoesNotMatch(@"--[a-z]|(^|[ (])/[a-z]+|\bferry [a-z]", message); // no CLI flags or chat slash-commands
+        }
+    }
+
     private static async Task<JsonElement> CountersAsync(Stream stream, long id)
     {
         await stream.WriteAsync(RawFrames.Frame($$"""{"type":"stats","id":{{id}}}"""));

@@ -45,7 +45,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
                     var target = sandbox().Resolve(get.Path);
                     if (Directory.Exists(target.RealPath))
                     {
-                        throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; use -r to copy folders");
+                        throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; file.get reads files only; list a folder with file.list");
                     }
                     var source = new SourceFile(File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan));
                     await using var _ = source.ConfigureAwait(false);

@@ -44,7 +44,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
         if (Directory.Exists(target.RealPath)) throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' is a folder");
         if (File.Exists(target.RealPath) && !put.Force)
         {
-            throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' already exists; use --force to overwrite it");
+            throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' already exists; set 'force' to overwrite it");
         }
         var parent = Path.GetDirectoryName(target.RealPath)!;
         Directory.CreateDirectory(parent);
@@ -154,7 +154,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             await upload.DisposeAsync().ConfigureAwait(false);
             if (received != put.Length)
             {
-                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept for --resume");
+                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept: 'resume' with the same 'key' continues it");
             }
             if (!Sha256Hex.Same(actual, done.Sha256))
             {
@@ -169,7 +169,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             }
             catch (IOException) when (!put.Force && File.Exists(upload.TargetPath))
             {
-                throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' appeared while uploading; use --force to overwrite it (the upload is kept for --resume)");
+                throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' appeared while uploading; set 'force' to overwrite it (the partial file was kept: 'resume' with the same 'key' continues it)");
             }
         }
         finally
