@@ -9,8 +9,9 @@ internal static class ServerWords
     private static readonly (string Protocol, string Cli)[] s_phrases =
     [
         ("set 'force' to overwrite it", "use --force to overwrite it"),
-        ("'resume' with the same 'key' continues it", "--resume continues it"),
-        ("then resume the upload ('resume' with the same 'key')", "then re-run with --resume"),
+        // Uploads resume by default on the command line: the same put again continues where it stopped.
+        ("'resume' with the same 'key' continues it", "the same put again continues it"),
+        ("then resume the upload ('resume' with the same 'key')", "then run the same put again to continue"),
         ("set 'recursive' to remove it with its contents", "use -r to remove it with its contents"),
         ("file.get reads files only; list a folder with file.list", "use -r to copy folders"),
         ("choose another (chat.nick, or 'nick' on chat.join)", "choose another (--nick NAME or /nick NAME)"),

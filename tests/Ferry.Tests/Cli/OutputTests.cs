@@ -89,7 +89,7 @@ public class OutputTests
     public async Task ExecJsonReportsTheEndAndTheOutputAndKeepsTheExitCode()
     {
         await using var server = await ExecTestServer.StartAsync();
-        var result = await CliHarness.RunAsync(["exec", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, "--json", "-n", "--",
+        var result = await CliHarness.RunAsync(["exec", $"127.0.0.1:{server.EndPoint.Port}", .. server.ClientArgs, "--json", "--no-stdin", "--",
             "printf 'out\\n'; printf 'err' >&2; exit 3"]);
         Assert.Equal(3, result.ExitCode);
         using var doc = JsonDocument.Parse(result.StdOut);

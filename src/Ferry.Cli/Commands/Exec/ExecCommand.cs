@@ -17,8 +17,8 @@ internal static class ExecCommand
             Description = "Set an environment variable for the command: NAME=VALUE (repeatable)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var timeout = new Option<double?>("--timeout", "-t") { Description = "Kill the command, and everything it started, after this many seconds" };
-        var noStdin = new Option<bool>("--no-stdin", "-n") { Description = "Give the command no input (like ssh -n) instead of forwarding stdin" };
+        var timeout = new Option<double?>("--timeout", "-t") { Description = "Kill the command, and everything it started, after this many seconds" + Durations.Hint, CustomParser = Durations.ParseOptionalSeconds };
+        var noStdin = new Option<bool>("--no-stdin") { Description = "Give the command no input (ssh -n; here -n is a count, as in every ferry command) instead of forwarding stdin" };
         var json = CommonOptions.Json();
         json.Description = "Collect the command's output and print one JSON object (exitCode, signal, timedOut, stdout, stderr, ...) when it ends; ferry still exits with its code";
         var commandLine = new Argument<string[]>("COMMAND")
@@ -67,7 +67,7 @@ internal static class ExecCommand
             {
                 // Our reader went away ('ferry exec host -- cat big | head'): the remote command was stopped; end quietly,
                 // with the code a shell gives a writer killed by SIGPIPE.
-                return 128 + 13;
+                return ExitCodes.BrokenPipe;
             }
         });
         return command;
