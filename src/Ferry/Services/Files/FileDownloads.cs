@@ -33,8 +33,10 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
         }
         var connection = request.Connection;
         long id = request.Id;
+        var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
         try
         {
+            transfers.Increment();
             // The file is opened in the background work, on the thread pool: never on the connection's read loop.
             request.Session.StartBackground(id, async ct =>
             {
@@ -52,6 +54,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
                 }
                 finally
                 {
+                    transfers.Decrement();
                     Interlocked.Decrement(ref _streaming);
                     slots.Return();
                 }
@@ -59,6 +62,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
         }
         catch
         {
+            transfers.Decrement();
             Interlocked.Decrement(ref _streaming);
             slots.Return();
             throw;

@@ -57,7 +57,7 @@ internal abstract class FileRoot : IDisposable
         new(ProtocolError.NotFound, $"no such file or folder: '{FileSandbox.Printable(remotePath)}'");
 
     protected static FerryException IsAFolder(string remotePath) =>
-        new(ProtocolError.BadRequest, $"'{FileSandbox.Printable(remotePath)}' is a folder; use -r to copy folders");
+        new(ProtocolError.BadRequest, $"'{FileSandbox.Printable(remotePath)}' is a folder; file.get reads files only; list a folder with file.list");
 
     /// <summary>A FIFO, socket or device: opening one could block the server or have side effects, so none is opened.</summary>
     protected static FerryException NotRegular(string remotePath, string kind) =>
@@ -70,7 +70,7 @@ internal abstract class FileRoot : IDisposable
         new(ProtocolError.AlreadyExists, $"'{FileSandbox.Printable(remotePath)}' is a folder");
 
     protected static FerryException NotEmpty(string remotePath) =>
-        new(ProtocolError.BadRequest, $"'{FileSandbox.Printable(remotePath)}' is a folder that is not empty; use -r to remove it with its contents");
+        new(ProtocolError.BadRequest, $"'{FileSandbox.Printable(remotePath)}' is a folder that is not empty; set 'recursive' to remove it with its contents");
 
     protected static FerryException NoParent(string remotePath) =>
         new(ProtocolError.NotFound, $"the folder that would hold '{FileSandbox.Printable(remotePath)}' does not exist; use -p to create it too");
@@ -91,7 +91,7 @@ internal abstract class FileRoot : IDisposable
     protected static FerryException RemoveRoot(string remotePath) => FileSandbox.Bad(remotePath, "the root folder itself cannot be removed");
 
     protected static FerryException AppearedWhileUploading(string remotePath) =>
-        new(ProtocolError.AlreadyExists, $"'{FileSandbox.Printable(remotePath)}' appeared while uploading; use --force to overwrite it (the upload is kept for --resume)");
+        new(ProtocolError.AlreadyExists, $"'{FileSandbox.Printable(remotePath)}' appeared while uploading; set 'force' to overwrite it (the partial file was kept: 'resume' with the same 'key' continues it)");
 
     /// <summary>The last name of a remote path, or "" for the root: what list and stat call the entry.</summary>
     protected static string EntryName(List<string> names) => names.Count == 0 ? "" : names[^1];

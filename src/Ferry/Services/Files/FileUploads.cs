@@ -27,7 +27,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         if (uploads.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
@@ -84,7 +84,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
 
     public async ValueTask DataAsync(ServerRequest request, FileRequestScope scope)
     {
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         var upload = uploads.Get(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}; send file.put first");
         scope.Path = upload.Request.Path;
@@ -126,7 +126,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
     public async ValueTask DoneAsync(ServerRequest request, FileRequestScope scope)
     {
         var done = request.Read(FilesJsonContext.Default.FileDone);
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         var upload = uploads.Remove(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}");
         var put = upload.Request;
@@ -146,7 +146,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             await upload.ClosePartAsync().ConfigureAwait(false);
             if (received != put.Length)
             {
-                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept for --resume");
+                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept: 'resume' with the same 'key' continues it");
             }
             if (!Sha256Hex.Same(actual, done.Sha256))
             {

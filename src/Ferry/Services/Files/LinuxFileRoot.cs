@@ -252,7 +252,7 @@ internal sealed class LinuxFileRoot : FileRoot
             if (at.Exists)
             {
                 if (at.Stat.Type == S_IFDIR) throw FolderInTheWay(remotePath);
-                if (!force) throw Exists(remotePath, "; use --force to overwrite it");
+                if (!force) throw Exists(remotePath, "; set 'force' to overwrite it");
             }
             return new Place(this, walk, at.Name);
         }

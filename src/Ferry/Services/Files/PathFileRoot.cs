@@ -104,7 +104,7 @@ internal sealed class PathFileRoot(FileSandbox sandbox) : FileRoot(sandbox)
         var name = Path.GetFileName(target.RealPath);
         RefuseReservedName(remotePath, name);
         if (Directory.Exists(target.RealPath)) throw FolderInTheWay(remotePath);
-        if (File.Exists(target.RealPath) && !force) throw Exists(remotePath, "; use --force to overwrite it");
+        if (File.Exists(target.RealPath) && !force) throw Exists(remotePath, "; set 'force' to overwrite it");
         var parent = Path.GetDirectoryName(target.RealPath)!;
         Directory.CreateDirectory(parent);
         return new Place(parent, name);
