@@ -13,7 +13,7 @@ namespace Ferry.Transfers;
 /// buffers back to the connection only once <see cref="WriteAsync"/> returns: that is the back-pressure when the disk
 /// is slower than the network.
 /// </summary>
-public sealed class PartFile : IAsyncDisposable
+public sealed class PartFile : IAsyncDisposable, IReceiveTarget
 {
     /// <summary>
     /// Receive at least this much before writing, so a gigabyte is a thousand writes (and as many hand-offs to the
@@ -44,7 +44,7 @@ public sealed class PartFile : IAsyncDisposable
 
     /// <summary>
     /// Opens (creating it, readable and writable by its owner only when <paramref name="createMode"/> says so) the
-    /// <c>.part</c> at <paramref name="path"/>, locked against other writers. See <see cref="AdoptAsync"/> for
+    /// <c>.part</c> at <paramref name="path"/>, locked against other writers. See <see cref="AdoptAsync(SafeFileHandle, bool, long, CancellationToken)"/> for
     /// <paramref name="resume"/> and <paramref name="keepAtMost"/>.
     /// </summary>
     public static Task<PartFile> OpenAsync(string path, bool resume, long keepAtMost = long.MaxValue, UnixFileMode? createMode = null,

@@ -50,7 +50,7 @@ public class NativeBinaryTests
         Assert.Equal(7, exec.ExitCode);
         Assert.Equal("out\n", exec.StdOut);
 
-        var put = await CliBinary.RunAsync(["put", target, CliBinary.Executable, "--to", "bin", .. server.ClientArgs], home, TimeSpan.FromSeconds(60));
+        var put = await CliBinary.RunAsync(["put", target, CliBinary.Executable, "--to", "bin/", .. server.ClientArgs], home, TimeSpan.FromSeconds(60));
         Assert.True(put.ExitCode == 0, put.StdErr);
         var ls = await CliBinary.RunAsync(["ls", target, "bin", "--json", .. server.ClientArgs], home, Deadline);
         Assert.True(ls.ExitCode == 0, ls.StdErr);
