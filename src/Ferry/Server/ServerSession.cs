@@ -15,6 +15,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private readonly SessionEnvironment _env;
     private readonly ILogger _logger;
     private readonly Dictionary<long, CancellationTokenSource> _background = [];
+    // Background work whose id was freed before its final frame (EndExchange) but which has not returned yet:
+    // no longer an open exchange, still work that drain and dispose wait for.
+    private readonly HashSet<CancellationTokenSource> _finishing = [];
     private readonly Dictionary<Type, object> _features = [];
     private IExchangeTable[] _exchangeTables = []; // the features that keep ids open; copy-on-write, read per frame
     private readonly CancellationTokenSource _handshakeDeadline;
@@ -135,6 +138,22 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         _ = RunBackgroundAsync(id, cts, work);
     }
+
+    /// <summary>
+    /// Frees request <paramref name="id"/> just before background work sends its exchange's final frame
+    /// (<c>exec.exit</c>, <c>file.done</c>): protocol.md §3.3 lets a client reuse an id as soon as that frame
+    /// arrives, so the id must already be free when it does. The work still counts for drain and dispose until it
+    /// returns; a <c>cancel</c> for the id no longer reaches it.
+    /// </summary>
+    public void EndExchange(long id)
+    {
+        lock (_background)
+        {
+            if (_background.Remove(id, out var cts)) _finishing.Add(cts);
+        }
+    }
+
+    private bool NoBackgroundWorkLocked => _background.Count == 0 && _finishing.Count == 0;
 
     async ValueTask IFrameHandler.OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
     {
@@ -307,8 +326,10 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             TaskCompletionSource? idle = null;
             lock (_background)
             {
-                _background.Remove(id);
-                if (_background.Count == 0) idle = _idle;
+                // The id may already be free (EndExchange) and taken by a new request: remove only our own entry.
+                if (_background.TryGetValue(id, out var current) && ReferenceEquals(current, cts)) _background.Remove(id);
+                else _finishing.Remove(cts);
+                if (NoBackgroundWorkLocked) idle = _idle;
             }
             cts.Dispose();
             idle?.TrySetResult();
@@ -344,7 +365,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         lock (_background)
         {
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_background.Count == 0) _idle.TrySetResult();
+            if (NoBackgroundWorkLocked) _idle.TrySetResult();
             idle = _idle.Task;
         }
         _ = EndWhenIdleAsync(idle);
@@ -364,8 +385,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         lock (_background)
         {
             foreach (var cts in _background.Values) cts.Cancel();
+            foreach (var cts in _finishing) cts.Cancel();
             _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_background.Count == 0) _idle.TrySetResult();
+            if (NoBackgroundWorkLocked) _idle.TrySetResult();
             idle = _idle.Task;
         }
         // Background work observes the cancelled token; give it a moment to report and clean up (kill processes).

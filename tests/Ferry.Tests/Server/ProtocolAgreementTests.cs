@@ -98,6 +98,24 @@ public class ProtocolAgreementTests
     }
 
     [Fact]
+    public async Task AnIdIsFreeTheMomentItsFinalFrameArrives()
+    {
+        // protocol.md §3.3: a client may reuse an id as soon as exec.exit (or file.done) arrives. The server once
+        // freed it only after sending, so a request sent on seeing the final frame sometimes met duplicate_id.
+        await using var server = await ExecTestServer.StartAsync(configure: null);
+        await using var stream = await server.OpenAuthenticatedRawStreamAsync();
+        for (int round = 0; round < 40; round++)
+        {
+            await stream.WriteAsync(RawFrames.Frame("""{"type":"exec.start","id":9,"command":"true","stdin":false}"""));
+            JsonElement frame;
+            do frame = await ReadAsync(stream); while (Type(frame) != "exec.exit" && Type(frame) != "error");
+            Assert.Equal("exec.exit", Type(frame));
+            await stream.WriteAsync(RawFrames.Frame("""{"type":"ping","id":9}"""));
+            Assert.Equal("pong", Type(await ReadAsync(stream)));
+        }
+    }
+
+    [Fact]
     public async Task Issue13_ARequestOnAChatJoinIdOrAnOpenUploadIdGetsDuplicateId()
     {
         await using var server = await TestServer.StartPlaintextAsync();

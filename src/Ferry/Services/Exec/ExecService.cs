@@ -99,12 +99,15 @@ public sealed class ExecService : IFerryService
                     }
                     var detail = exit.TimedOut ? $" ({exit.Signal}, timed out)" : exit.Signal is { } signal ? $" ({signal})" : "";
                     ExecLog.Ended(session.Logger, user, session.RemoteAddress, id, exit.ExitCode, detail, Stopwatch.GetElapsedTime(began).TotalSeconds, shown);
+                    // The id is free once exec.exit arrives (protocol.md §3.3), so it is freed before it is sent.
+                    table.Release(id, process);
+                    session.EndExchange(id);
                     await connection.SendAsync(MessageTypes.ExecExit, id, exit, ExecJsonContext.Default.ExecExitMessage, ct).ConfigureAwait(false);
                 }
                 finally
                 {
                     processes.Decrement();
-                    table.Release(id);
+                    table.Release(id, process);
                     Interlocked.Decrement(ref _running);
                 }
             });
@@ -118,7 +121,7 @@ public sealed class ExecService : IFerryService
                 processes.Decrement();
                 _ = process.KillAsync();
             }
-            table.Release(request.Id);
+            table.Release(request.Id, process);
             Interlocked.Decrement(ref _running);
             throw;
         }

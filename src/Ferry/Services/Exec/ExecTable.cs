@@ -26,9 +26,16 @@ internal sealed class ExecTable : IAsyncDisposable
         lock (_running) _running[id] = process;
     }
 
-    public void Release(long id)
+    /// <summary>
+    /// Frees <paramref name="id"/> if it still holds <paramref name="owner"/> (null: reserved, not yet started): the
+    /// id is freed before <c>exec.exit</c> goes out, and by the time the work's cleanup runs a new command may hold it.
+    /// </summary>
+    public void Release(long id, ExecProcess? owner)
     {
-        lock (_running) _running.Remove(id);
+        lock (_running)
+        {
+            if (_running.TryGetValue(id, out var current) && ReferenceEquals(current, owner)) _running.Remove(id);
+        }
     }
 
     public ExecProcess? Find(long id)

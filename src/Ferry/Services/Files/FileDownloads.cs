@@ -32,6 +32,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             throw new FerryException(ProtocolError.Busy, $"the server is streaming {options.MaxDownloads} downloads already; try again shortly");
         }
         var connection = request.Connection;
+        var session = request.Session;
         long id = request.Id;
         var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
         try
@@ -46,7 +47,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
                     var opened = await io.RunAsync(() => root().OpenRead(get.Path), ct).ConfigureAwait(false);
                     var source = new SourceFile(opened.Handle);
                     await using var _ = source.ConfigureAwait(false);
-                    await SendAsync(connection, id, source, opened, get, ct).ConfigureAwait(false);
+                    await SendAsync(session, id, source, opened, get, ct).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex) && !connection.Closed.IsCancellationRequested)
                 {
@@ -85,8 +86,9 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
         public void Return() => Interlocked.Decrement(ref _taken);
     }
 
-    private static async Task SendAsync(FrameConnection connection, long id, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)
+    private static async Task SendAsync(ServerSession session, long id, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)
     {
+        var connection = session.Connection;
         await source.ResumeAsync(get.Offset, get.PrefixSha256, ct).ConfigureAwait(false);
         await connection.SendAsync(MessageTypes.FileReady, id, new FileReady
         {
@@ -96,6 +98,8 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             Mode = opened.Mode,
         }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
         var sha = await source.SendAsync(connection, id, cancellationToken: ct).ConfigureAwait(false);
+        // The id is free once file.done arrives (protocol.md §3.3), so it is freed before it is sent.
+        session.EndExchange(id);
         await connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
     }
 }
