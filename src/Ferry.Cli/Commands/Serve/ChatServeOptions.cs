@@ -18,7 +18,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<int> _maxText = new("--chat-max-text")
     {
-        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error",
+        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => 4096,
     };
     private readonly Option<int> _queue = new("--chat-queue")
@@ -28,7 +29,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<double> _roomLifetime = new("--chat-room-lifetime")
     {
-        Description = "Seconds a chat room nobody is in keeps its history; then the room and its history are freed",
+        Description = "Seconds a chat room nobody is in keeps its history; then the room and its history are freed" + Durations.Hint,
+        CustomParser = Durations.ParseSeconds,
         DefaultValueFactory = _ => 900,
     };
     private readonly Option<int> _roomsPerUser = new("--chat-max-rooms-per-user")
@@ -44,7 +46,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<int> _udpMax = new("--udp-chat-max-datagram")
     {
-        Description = "Largest UDP chat datagram accepted",
+        Description = "Largest UDP chat datagram accepted, in bytes" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => Datagrams.UdpChatPacket.DefaultMaxDatagram,
     };
 
