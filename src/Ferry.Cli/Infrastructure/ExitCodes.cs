@@ -12,7 +12,10 @@ internal static class ExitCodes
     public const int Timeout = 124;
     public const int Interrupted = 130;
 
+    /// <summary>Standard output's reader went away: the code a shell gives a writer killed by SIGPIPE (128 + 13), said silently.</summary>
+    public const int BrokenPipe = 141;
+
     public const string Table =
         "Exit codes: 0 ok, 1 error, 2 bad usage, 3 cannot connect, 4 authentication or permission refused, " +
-        "5 the server answered with an error, 124 timed out, 130 interrupted. 'ferry exec' exits with the remote command's code.";
+        "5 the server answered with an error, 124 timed out, 130 interrupted, 141 the reader of its output went away (| head). 'ferry exec' exits with the remote command's code.";
 }

@@ -85,7 +85,7 @@ public static class FerryFilesClientExtensions
         }
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         var partPath = PartNames.ForDownload(fullPath);
-        var writer = await PartFile.OpenAsync(partPath, options.Resume, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var writer = await OpenLocalPartAsync(partPath, options.Resume, cancellationToken).ConfigureAwait(false);
         long offset = writer.Position;
         string? prefix = writer.PrefixSha256;
         var sink = new DownloadSink(writer, remotePath, options.Progress);
@@ -123,6 +123,29 @@ public static class FerryFilesClientExtensions
         File.Move(partPath, fullPath, overwrite: options.Force);
         long resumedFrom = sink.Restarted ? 0 : offset;
         return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, sink.Restarted, clock.Elapsed);
+    }
+
+    // The .part cannot be created: name the folder and the cause. (/proc/sys, say, refuses new files with ENOENT, which
+    // .NET reports as "Could not find file 'NAME.part'": a file the user never named, and the wrong problem.)
+    private const int ReadOnlyFileSystem = 30; // EROFS, the errno .NET puts in the IOException's HResult on Unix
+
+    private static async Task<PartFile> OpenLocalPartAsync(string partPath, bool resume, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PartFile.OpenAsync(partPath, resume, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException
+            || (ex is IOException && ex.HResult == ReadOnlyFileSystem))
+        {
+            string cause = ex switch
+            {
+                UnauthorizedAccessException => "permission denied",
+                IOException { HResult: ReadOnlyFileSystem } => "read-only file system",
+                _ => "it takes no new files",
+            };
+            throw new IOException($"cannot write into '{Path.GetDirectoryName(partPath)}': it is not writable ({cause})", ex);
+        }
     }
 
     /// <summary>Lists a remote folder (or describes one file); <paramref name="recursive"/> walks sub-folders, naming entries by relative path.</summary>

@@ -54,7 +54,7 @@ internal static class ExecCommand
             {
                 // Our reader went away ('ferry exec host -- cat big | head'): the remote command was stopped; end quietly,
                 // with the code a shell gives a writer killed by SIGPIPE.
-                return 128 + 13;
+                return ExitCodes.BrokenPipe;
             }
         });
         return command;
