@@ -136,7 +136,16 @@ public static class FrameCodec
     {
         if (!reader.HasValueSequence && !reader.ValueIsEscaped) return MessageTypes.Intern(reader.ValueSpan);
         // A type split across buffer segments (or escaped) still resolves to the constant's instance, so callers can compare by reference.
-        return MessageTypes.Intern(reader.GetString()!);
+        try
+        {
+            return MessageTypes.Intern(reader.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            // Valid UTF-8 can still escape half a surrogate pair ("\ud800"), which no .NET string can hold as text;
+            // the reader says so with InvalidOperationException, which must not pass for anything but bad JSON.
+            throw new ProtocolException(ProtocolError.InvalidJson, "the header's 'type' is not valid text (it escapes a lone UTF-16 surrogate)");
+        }
     }
 
     private static long ReadNonNegative(ref Utf8JsonReader reader, ProtocolError error, string name)
