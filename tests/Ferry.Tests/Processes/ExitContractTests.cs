@@ -87,8 +87,8 @@ public class ExitContractTests
         }
     }
 
-    // Exec with no arguments, unknown options and commands join these once the one-line usage errors land (engineer conv).
-    public static TheoryData<string, string> UsageErrors() => UserCli.WithEachRunner("subnet 300.1.2.3", "exec 127.0.0.1 --timeout -1 -- true");
+    public static TheoryData<string, string> UsageErrors() => UserCli.WithEachRunner(
+        "exec", "echo 127.0.0.1 hi --no-such-option", "subnet 300.1.2.3", "get", "exec 127.0.0.1 --timeout -1 -- true", "no-such-command");
 
     [Theory]
     [MemberData(nameof(UsageErrors))]

@@ -83,6 +83,22 @@ public class MisleadingMessageTests
     }
 
     [Fact]
+    public async Task AFileThatExistsHereIsALocalErrorNotAServerOne()
+    {
+        await using var server = await TestServer.StartAsync();
+        await UploadHelloAsync(server);
+        var home = TempDirectory.Create("ferry-home");
+        var into = TempDirectory.Create("ferry-get");
+        string[] get = ["get", $"127.0.0.1:{server.EndPoint.Port}", "hello.txt", "--to", into, "-q", .. server.ClientArgs];
+        Assert.Equal(0, (await Cli.RunAsync(get, home, Deadline)).ExitCode);
+        var again = await Cli.RunAsync(get, home, Deadline);
+        var help = ExitCodeTable.Parse((await Cli.RunAsync(["--help"], home, Deadline)).StdOut);
+        Assert.True(again.ExitCode != help.CodeFor("server"), $"a local file in the way exited with the server-error code:\n{again.StdErr}");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already exists", OneLine(again), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABusyNtpPortNamesTheAddressAndTheOption()
     {
         using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Ferry.Client;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Processes;
@@ -151,5 +152,34 @@ public class TerminalTests
         var screen = await plain.ScreenAsync(joined: true);
         Assert.Contains("bits are the network", screen, StringComparison.Ordinal);
         Assert.DoesNotContain("green", screen, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(UserCli.Available), MemberType = typeof(UserCli))]
+    public async Task TheProgressOfAFileWithALongNameFitsTheTerminal(string runner)
+    {
+        var cli = UserCli.Of(runner);
+        await using var server = await TestServer.StartAsync();
+        var home = TempDirectory.Create("ferry-home");
+        var name = "a-file-whose-name-is-much-longer-than-the-terminal-is-wide-" + new string('x', 60) + "-end.bin";
+        var local = Path.Combine(TempDirectory.Create("ferry-src"), name);
+        await File.WriteAllBytesAsync(local, new byte[8 * 1024 * 1024]);
+        await (await server.ConnectAsync()).UploadAsync(local, name);
+        // Downloaded to stdout, into a pipe nobody reads until the flag appears: 8 MiB do not fit a pipe, so ferry
+        // waits mid-transfer with its progress on the terminal for as long as the test looks at it.
+        var flag = Path.Combine(home, "drain");
+        await using var terminal = await Terminal.StartAsync(
+            $"{cli.ShellCommand(["get", $"127.0.0.1:{server.EndPoint.Port}", name, "--to", "-", .. server.ClientArgs], home)}" +
+            $" | {{ while [ ! -e {UserCli.ShellQuote(flag)} ]; do sleep 0.1; done; cat >/dev/null; }}", width: 80);
+        var screen = await terminal.WaitForAsync(s => s.Contains("-end.bin", StringComparison.Ordinal), "the progress with the file's name");
+        var joined = await terminal.ScreenAsync(joined: true);
+        var tooLong = joined.Split('\n').Where(l => l.TrimEnd().Length > terminal.Width).ToList();
+        Assert.True(tooLong.Count == 0, $"lines wider than the {terminal.Width}-column terminal (wrapped):\n{string.Join('\n', tooLong)}\nscreen:\n{joined}");
+        var nameLine = joined.Split('\n').Single(l => l.Contains("-end.bin", StringComparison.Ordinal));
+        Assert.Contains("a-file-whose-name", nameLine, StringComparison.Ordinal); // shortened in the middle: both ends show
+        Assert.Contains("%", joined, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(flag, "");
+        await terminal.WaitForAsync("received 1 file");
+        Assert.Equal(0, await terminal.ExitCodeAsync());
     }
 }
