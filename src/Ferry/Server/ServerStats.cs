@@ -119,7 +119,6 @@ public sealed class ServerStats : IDisposable
         Interlocked.Add(ref _closedBytesOut, connection.BytesOut);
     }
 
-    /// <summary>Counts one request of a mapped <paramref name="type"/>.</summary>
     /// <summary>Reports the request counts kept on <paramref name="routes"/>.</summary>
     internal void Observe(ServiceRegistry routes) => _routes = routes;
 
