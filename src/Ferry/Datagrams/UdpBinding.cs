@@ -14,16 +14,8 @@ internal static class UdpBinding
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new AddressInUseException(endPoint, "udp", ex);
+            // The wording is what 'ferry serve' reads to name the option that asked for this address.
+            throw new IOException($"cannot listen on udp {endPoint}: address already in use", ex);
         }
     }
-}
-
-/// <summary>A listening address another socket already holds.</summary>
-internal sealed class AddressInUseException(EndPoint endPoint, string protocol, Exception inner)
-    : IOException($"cannot listen on {protocol} {endPoint}: address already in use", inner)
-{
-    public EndPoint EndPoint { get; } = endPoint;
-
-    public string Protocol { get; } = protocol;
 }

@@ -115,17 +115,17 @@ internal static class ServeCommand
         return ExitCodes.Ok;
     }
 
-    // Kestrel (the main and TCP echo ports): "Failed to bind to address http://127.0.0.1:7070: address already in use."
+    // The UDP services say "cannot listen on udp 127.0.0.1:123: address already in use"; Kestrel (the main and TCP echo
+    // ports) "Failed to bind to address http://127.0.0.1:7070: address already in use."
     private static (string Protocol, string Address)? BusyAddress(Exception ex)
     {
         for (var e = ex; e is not null; e = e.InnerException)
         {
-            if (e is Datagrams.AddressInUseException udp) return (udp.Protocol, udp.EndPoint.ToString()!);
-            if (e is IOException && System.Text.RegularExpressions.Regex.Match(e.Message, @"bind to address (?:\w+://)?(\S+?):? address already in use",
-                    System.Text.RegularExpressions.RegexOptions.IgnoreCase) is { Success: true } kestrel)
-            {
-                return ("tcp", kestrel.Groups[1].Value);
-            }
+            if (e is not IOException) continue;
+            var busy = System.Text.RegularExpressions.Regex.Match(e.Message,
+                @"(?:listen on (?<proto>udp) |bind to address (?:\w+://)?)(?<address>\S+?):? address already in use",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            if (busy.Success) return (busy.Groups["proto"].Success ? "udp" : "tcp", busy.Groups["address"].Value);
         }
         return null;
     }
