@@ -1,6 +1,5 @@
-// A custom Ferry service and its client: a key-value store. 'kv serve DIR [PORT]' runs the server (its key and
-// TLS certificate are made in DIR); 'kv DIR HOST:PORT get KEY' and '... set KEY VALUE' are the client, which logs
-// in with DIR/key and trusts the certificate beside it. See docs/library.md.
+// A custom Ferry service and its client, a key-value store (docs/library.md). 'kv serve DIR [PORT]' makes its key and
+// certificate in DIR; 'kv DIR HOST:PORT get KEY' / '... set KEY VALUE' log in with DIR/key and trust the certificate.
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Serialization;
@@ -54,7 +53,6 @@ sealed class KvService : IFerryService
 record KvGet(string Key);
 record KvSet(string Key, string? Value);
 record KvValue(string Key, string? Value);
-
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(KvGet))]
 [JsonSerializable(typeof(KvSet))]
