@@ -23,7 +23,7 @@ public class BrokenPipeTests
         ProcessRunner.RunAsync("bash", ["-c", $"set -o pipefail; {cli.ShellCommand(args, home)} </dev/null | head -1"], Deadline, stdin: "");
 
     public static TheoryData<string, string> LocalCommands() =>
-        UserCli.WithEachRunner("subnet 10.1.2.3/8 10.9.9.9 --bits", "subnet 2001:db8::1/64 --json", "--help", "exec --help", "--version", "key show");
+        UserCli.WithEachRunner("subnet 10.1.2.3/8 10.9.9.9 --bits", "subnet 2001:db8::1/64 --json", "--help", "exec --help", "--version", "key rotate");
 
     [Theory]
     [MemberData(nameof(LocalCommands))]
