@@ -11,6 +11,7 @@ internal static class CliErrorHandler
     public static int Handle(Exception ex, CliContext cli, bool verbose)
     {
         var (code, message) = Classify(ex);
+        if (code == ExitCodes.BrokenPipe) return code; // the reader has gone: nothing to tell, like a writer killed by SIGPIPE
         cli.Error.WriteLine($"ferry: {message}");
         if (verbose) cli.Error.WriteLine(ex.ToString());
         return code;
@@ -25,11 +26,17 @@ internal static class CliErrorHandler
         FerryException remote => (ExitCodes.RemoteError, $"{ServerWords.ForCli(remote.Message)} [{remote.Code}]"),
         ConnectionClosedException closed => (ExitCodes.Error, closed.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted"),
+        IOException io when IsBrokenPipe(io) => (ExitCodes.BrokenPipe, "standard output was closed"),
         IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
             => (ExitCodes.Error, $"cannot listen on {BindAddress(io.Message)}: the address is already in use (another server?); stop it or pick another port with --listen"),
         UnauthorizedAccessException denied => (ExitCodes.Error, $"permission denied: {denied.Message}"),
         _ => (ExitCodes.Error, FirstLine(ex.Message)),
     };
+
+    // A write to a pipe whose reader has gone ('ferry subnet ... | head -1'): .NET ignores SIGPIPE, so it surfaces as
+    // EPIPE (errno 32, the IOException's HResult). A socket's EPIPE comes wrapped around a SocketException: not ours.
+    private static bool IsBrokenPipe(IOException io) =>
+        !OperatingSystem.IsWindows() && io.HResult == 32 && io.InnerException is not System.Net.Sockets.SocketException;
 
     // Kestrel says "Failed to bind to address http://127.0.0.1:7070: ..."; the scheme is Kestrel's, not ours.
     private static string BindAddress(string message)

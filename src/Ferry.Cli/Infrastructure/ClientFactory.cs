@@ -53,9 +53,9 @@ internal sealed class ClientFactory
             KeyFile = result.GetValue(KeyFile) is { } keyFile ? Path.GetFullPath(keyFile) : null,
             AcceptNewHost = result.GetValue(AcceptNew),
         };
-        if (options.KeyFile is not null && !File.Exists(options.KeyFile))
+        if (options.KeyFile is not null && WhyUnreadable(options.KeyFile) is { } why)
         {
-            throw new CliUsageException($"--key-file: {options.KeyFile} does not exist");
+            throw new CliUsageException($"--key-file: {options.KeyFile} {why}");
         }
         if (result.GetValue(User) is { } user)
         {
@@ -70,6 +70,32 @@ internal sealed class ClientFactory
                 "Compare it with the one 'ferry serve' printed. Trust it and remember it? [y/N] ");
         }
         return options;
+    }
+
+    /// <summary>
+    /// Why the key file cannot be read, or null when it can: by opening it, since File.Exists says "no" for a file
+    /// behind a folder this user may not enter, and "missing" would send them looking for the wrong thing.
+    /// </summary>
+    internal static string? WhyUnreadable(string path)
+    {
+        if (Directory.Exists(path)) return "is a folder, not a key file";
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            return null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return "does not exist";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "cannot be read: permission denied for this user (check the modes of the file and of the folders above it)";
+        }
+        catch (IOException ex)
+        {
+            return $"cannot be read: {ex.Message.TrimEnd('.')}";
+        }
     }
 
     public Task<FerryClient> ConnectAsync(ParseResult result, CancellationToken cancellationToken) =>

@@ -58,8 +58,7 @@ internal static class ClientTransport
         catch (Exception ex) when (ex is AuthenticationException or IOException)
         {
             await tls.DisposeAsync().ConfigureAwait(false);
-            throw new FerryConnectException(options.Target,
-                $"the TLS handshake with {options.Target} failed ({ex.Message.TrimEnd('.')}); if the server runs with --plaintext, add --plaintext here too", ex);
+            throw new FerryConnectException(options.Target, DescribeFailedHandshake(options.Target, raw.FirstBytes, ex), ex);
         }
         raw.Coalesce = true;
         try
@@ -72,6 +71,36 @@ internal static class ClientTransport
             throw;
         }
         return (tls, presented!);
+    }
+
+    /// <summary>
+    /// Says what went wrong by what the peer sent back: a TLS alert or ServerHello is a real TLS failure; a Ferry frame (4-byte length, then the JSON header's '{') is a plaintext server, so --plaintext is
+    /// the fix; nothing at all is a refusal; anything else is some other service.
+    /// </summary>
+    internal static string DescribeFailedHandshake(FerryTarget target, ReadOnlySpan<byte> first, Exception ex)
+    {
+        string cause = Innermost(ex);
+        // An alert, or a ServerHello (handshake type 2). A ClientHello (type 1) is our own, reflected by an echo service.
+        if (first.Length >= 6 && first[1] == 3 && (first[0] == 0x15 || (first[0] == 0x16 && first[5] == 2)))
+        {
+            return $"the TLS handshake with {target} failed ({cause})";
+        }
+        if (first.Length >= 5 && first[4] == (byte)'{')
+        {
+            return $"{target} answered without TLS: the server runs with --plaintext; add --plaintext here too";
+        }
+        if (first.Length == 0)
+        {
+            return $"{target} closed the connection during the TLS handshake ({cause}); the server may be refusing connections (too many?) or not be a Ferry server";
+        }
+        return $"{target} did not answer as a Ferry server (TLS handshake failed: {cause}); is this the right port?";
+    }
+
+    // SslStream's own message is "Authentication failed, see inner exception": the cause is further in.
+    private static string Innermost(Exception ex)
+    {
+        while (ex.InnerException is { } inner) ex = inner;
+        return ex.Message.TrimEnd('.');
     }
 
     public static IDuplexPipe CreatePipe(Stream stream) => new StreamDuplexPipe(

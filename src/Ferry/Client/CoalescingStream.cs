@@ -27,12 +27,39 @@ internal sealed class CoalescingStream(Stream inner) : Stream
         set => throw new NotSupportedException("this stream is not seekable");
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    /// <summary>
+    /// The first bytes the peer sent (up to 8), kept while <see cref="Coalesce"/> is off: when a TLS handshake fails
+    /// they tell what answered instead — a plaintext Ferry server's frame, some other service, or nothing at all.
+    /// </summary>
+    public ReadOnlySpan<byte> FirstBytes => _first.AsSpan(0, _firstLength);
+
+    private readonly byte[] _first = new byte[8];
+    private int _firstLength;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Remember(buffer.Span[..read]);
+        return read;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        int read = inner.Read(buffer, offset, count);
+        Remember(buffer.AsSpan(offset, read));
+        return read;
+    }
+
+    private void Remember(ReadOnlySpan<byte> data)
+    {
+        if (Coalesce || _firstLength == _first.Length) return;
+        int take = Math.Min(data.Length, _first.Length - _firstLength);
+        data[..take].CopyTo(_first.AsSpan(_firstLength));
+        _firstLength += take;
+    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {

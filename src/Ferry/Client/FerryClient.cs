@@ -80,7 +80,7 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 socket.Dispose();
-                throw new FerryConnectException(options.Target, $"the TLS handshake with {options.Target} did not finish within {options.ConnectTimeout.TotalSeconds:0.#} s (if the server runs with --plaintext, add --plaintext here too)");
+                throw new FerryConnectException(options.Target, $"the TLS handshake with {options.Target} did not finish within {options.ConnectTimeout.TotalSeconds:0.#} s (the server is overloaded, or it is not a Ferry server)");
             }
             catch
             {

@@ -93,7 +93,7 @@ public static class FerryFilesClientExtensions
             // Hashing the kept bytes (here, then on the server) takes a while for a big file.
             options.Progress?.Invoke(new FileTransferProgress(remotePath, kept.Length, 0) { Checking = true });
         }
-        var writer = await PartFile.OpenAsync(partPath, options.Resume, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var writer = await OpenLocalPartAsync(partPath, options.Resume, cancellationToken).ConfigureAwait(false);
         long offset = writer.Position;
         (FileReady Ready, string Actual, bool Restarted) outcome;
         try
@@ -169,6 +169,29 @@ public static class FerryFilesClientExtensions
             throw new FerryException(ProtocolError.HashMismatch, $"'{remotePath}' arrived damaged (SHA-256 mismatch)");
         }
         return (outcome.Ready, outcome.Actual, sink.Restarted);
+    }
+
+    // The .part cannot be created: name the folder and the cause. (/proc/sys, say, refuses new files with ENOENT, which
+    // .NET reports as "Could not find file 'NAME.part'": a file the user never named, and the wrong problem.)
+    private const int ReadOnlyFileSystem = 30; // EROFS, the errno .NET puts in the IOException's HResult on Unix
+
+    private static async Task<PartFile> OpenLocalPartAsync(string partPath, bool resume, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PartFile.OpenAsync(partPath, resume, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException
+            || (ex is IOException && ex.HResult == ReadOnlyFileSystem))
+        {
+            string cause = ex switch
+            {
+                UnauthorizedAccessException => "permission denied",
+                IOException { HResult: ReadOnlyFileSystem } => "read-only file system",
+                _ => "it takes no new files",
+            };
+            throw new IOException($"cannot write into '{Path.GetDirectoryName(partPath)}': it is not writable ({cause})", ex);
+        }
     }
 
     /// <summary>Lists a remote folder (or describes one file); <paramref name="recursive"/> walks sub-folders, naming entries by relative path.</summary>

@@ -47,7 +47,7 @@ public sealed class SntpServer : BackgroundService
         if (options.EndPoint.AddressFamily == AddressFamily.InterNetworkV6) _socket.DualMode = true;
         // Room for bursts: 32 clients in flight each is a few KB; the default 208 KB queue drops under floods.
         _socket.ReceiveBufferSize = 4 << 20;
-        _socket.Bind(options.EndPoint);
+        UdpBinding.Bind(_socket, options.EndPoint);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 

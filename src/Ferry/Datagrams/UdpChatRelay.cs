@@ -32,7 +32,7 @@ public sealed class UdpChatRelay : BackgroundService
         _time = time ?? TimeProvider.System;
         _replay = new UdpReplayGuard(options.ReplayWindow, _time);
         _socket = new Socket(options.EndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(options.EndPoint);
+        UdpBinding.Bind(_socket, options.EndPoint);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 

@@ -22,7 +22,7 @@ public sealed class UdpEchoListener : BackgroundService
         _maxDatagram = maxDatagram;
         _logger = logger;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        _socket.Bind(endPoint);
+        UdpBinding.Bind(_socket, endPoint);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 

@@ -67,7 +67,7 @@ internal static class ServeBanner
 
     private static T? Service<T>(FerryServer server) where T : class => server.Services.GetService(typeof(T)) as T;
 
-    private static string Describe(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint ? "unix:" + endPoint : endPoint.ToString()!;
+    internal static string Describe(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint ? "unix:" + endPoint : endPoint.ToString()!;
 }
 
 /// <summary>The start-up line of <c>ferry serve --json</c>; null means off (docs/cli-json.md).</summary>

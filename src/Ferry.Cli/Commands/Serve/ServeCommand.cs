@@ -81,7 +81,14 @@ internal static class ServeCommand
             // Start-up failures (a busy port) reach the user as one line through the CLI's error path.
             .AddFilter("Microsoft.Extensions.Hosting", verbose ? LogLevel.Information : LogLevel.None)
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information));
-        await server.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await server.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (BusyAddress(ex) is { } busy)
+        {
+            throw new InvalidOperationException(DescribeBusy(options, busy.Protocol, busy.Address), ex);
+        }
 
         ServeBanner.Write(cli, ServeBanner.Describe(server, options), json);
 
@@ -97,5 +104,30 @@ internal static class ServeCommand
         await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
         cli.Error.WriteLine("ferry serve: stopped");
         return ExitCodes.Ok;
+    }
+
+    // The UDP services say "cannot listen on udp 127.0.0.1:123: address already in use"; Kestrel (the main and TCP echo
+    // ports) "Failed to bind to address http://127.0.0.1:7070: address already in use."
+    private static (string Protocol, string Address)? BusyAddress(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is not IOException) continue;
+            var busy = System.Text.RegularExpressions.Regex.Match(e.Message,
+                @"(?:listen on (?<proto>udp) |bind to address (?:\w+://)?)(?<address>\S+?):? address already in use",
+                System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            if (busy.Success) return (busy.Groups["proto"].Success ? "udp" : "tcp", busy.Groups["address"].Value);
+        }
+        return null;
+    }
+
+    // Names the option that asked for the busy address, so the user knows which one to change.
+    private static string DescribeBusy(FerryHostOptions options, string protocol, string address)
+    {
+        bool Is(EndPoint? endPoint) => endPoint is not null && string.Equals(ServeBanner.Describe(endPoint), address, StringComparison.OrdinalIgnoreCase);
+        string option = protocol == "udp"
+            ? Is(options.Ntp?.EndPoint) ? "--ntp" : Is(options.UdpEcho) ? "--udp-echo" : Is(options.UdpChat.EndPoint) ? "--udp-chat" : "its option"
+            : Is(options.TcpEcho) ? "--tcp-echo" : "--listen";
+        return $"cannot listen on {protocol} {address} ({option}): the address is already in use (another server?); stop it or give {option} another port";
     }
 }

@@ -32,7 +32,9 @@ internal static class SubnetRendering
     {
         var s = calculation.Subnet;
         console.WriteLine();
-        console.MarkupLine($"[bold]address AND mask = network[/] [grey](the first {s.Prefix} bits are the network, marked [green]green[/] before the |; the rest is the host)[/]");
+        // "Marked green" only where green shows: not in a pipe, not under NO_COLOR.
+        string marked = console.Profile.Capabilities.ColorSystem == ColorSystem.NoColors ? "" : ", marked [green]green[/],";
+        console.MarkupLine($"[bold]address AND mask = network[/] [grey](the first {s.Prefix} bits are the network{marked} before the |; the rest is the host)[/]");
         int width = new[] { s.Address, s.Mask, s.Network }.Concat(calculation.Others.SelectMany(o => new[] { o.Address, o.Network }))
             .Max(a => a.ToString().Length) + 2;
         void Line(string op, System.Net.IPAddress value)

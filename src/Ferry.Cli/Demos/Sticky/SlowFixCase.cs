@@ -52,7 +52,7 @@ internal static class SlowFixCase
         string ratio = measurement.Speedup.ToString("0.0", CultureInfo.InvariantCulture);
         return new StickyCaseResult("slow-fix", "The slow fix: a length handshake",
             $"{messages} messages of {MessageBytes} bytes each way, over one loopback connection per approach, Nagle off on both " +
-            "(so the handshake pays only its round trip, not Nagle's wait for an ACK); a 50-message warm-up first; timed from the first send until the receiver has the last message; best of {Trials} alternating trials each.",
+            $"(so the handshake pays only its round trip, not Nagle's wait for an ACK); a 50-message warm-up first; timed from the first send until the receiver has the last message; best of {Trials} alternating trials each.",
             steps, observed,
             observed
                 ? $"Length handshake: {measurement.HandshakeMessagesPerSecond:N0} messages/s; length header: {measurement.HeaderMessagesPerSecond:N0} messages/s ({ratio}× faster). " +
