@@ -4,6 +4,9 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
+# The tests drive real peers (nc, python3, chrony, tmux, strace, node, the C toolchain): install the missing ones
+# (quiet when all are there; one line saying what is missing when it cannot install).
+"$root/tests/install-peers.sh"
 results="$root/TestResults"
 rm -rf "$results"
 dotnet test Ferry.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"

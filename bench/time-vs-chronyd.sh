@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-5}"
 rounds="${2:-3}"
 chronyd="$(command -v chronyd || echo /usr/sbin/chronyd)"
-[ -x "$chronyd" ] || { echo "chronyd is missing: apt-get install chrony (or .ci/install-deps)" >&2; exit 1; }
+[ -x "$chronyd" ] || { echo "chronyd is missing: apt-get install chrony (or tests/install-peers.sh)" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ferry_port="$(free_port)"; chrony_port="$(free_port)"
 tmp="$(mktemp -d)"; chmod 777 "$tmp"

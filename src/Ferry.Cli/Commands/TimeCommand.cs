@@ -17,14 +17,15 @@ internal static class TimeCommand
             Description = "An NTP server: host[:port], [v6addr]:port (default port 123) — Ferry's 'serve --ntp' or any public one",
         };
         var samples = new Option<int>("--samples", "-n") { Description = "Requests to make; the one with the least delay is used", DefaultValueFactory = _ => 4 };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for each reply", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double>("--timeout", "-t") { Description = "Seconds to wait for each reply" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
         var retries = new Option<int>("--retries") { Description = "Times to resend a request that got no reply", DefaultValueFactory = _ => 2 };
-        var interval = new Option<double>("--interval") { Description = "Seconds between requests (public servers dislike faster)", DefaultValueFactory = _ => 0.5 };
+        var interval = new Option<double>("--interval") { Description = "Seconds between requests (public servers dislike faster)" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 0.5 };
         var sync = new Option<bool>("--sync") { Description = "Set this machine's clock to the server's (needs root / CAP_SYS_TIME; Administrator on Windows)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "With --sync: show what would be done, change nothing" };
         var slewThreshold = new Option<double>("--slew-threshold")
         {
-            Description = "With --sync: offsets below this many milliseconds are slewed (gradual), larger ones stepped",
+            Description = "With --sync: offsets below this many milliseconds are slewed (gradual), larger ones stepped (or with a unit: 250ms, 1s)",
+            CustomParser = Durations.ParseMilliseconds,
             DefaultValueFactory = _ => SystemClockAdjuster.DefaultSlewThreshold.TotalMilliseconds,
         };
         var json = CommonOptions.Json();

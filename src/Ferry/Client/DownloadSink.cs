@@ -7,18 +7,18 @@ namespace Ferry.Client;
 
 /// <summary>
 /// Receives one download on the client's read loop: <c>file.ready</c>, <c>file.data</c> chunks straight into the
-/// <c>.part</c> writer (the read loop waits for each write: that is the back-pressure), and <c>file.done</c> with the sender's hash.
+/// target (a <c>.part</c> file or a stream) (the read loop waits for each write: that is the back-pressure), and <c>file.done</c> with the sender's hash.
 /// Never throws into the read loop: failures complete <see cref="Completion"/> instead.
 /// </summary>
 internal sealed class DownloadSink : IResponseSink
 {
     private readonly TaskCompletionSource<(FileReady Ready, string Expected, string Actual)> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly PartFile _writer;
+    private readonly IReceiveTarget _writer;
     private readonly string _name;
     private readonly Action<FileTransferProgress>? _progress;
     private FileReady? _ready;
 
-    public DownloadSink(PartFile writer, string name, Action<FileTransferProgress>? progress)
+    public DownloadSink(IReceiveTarget writer, string name, Action<FileTransferProgress>? progress)
     {
         _writer = writer;
         _name = name;

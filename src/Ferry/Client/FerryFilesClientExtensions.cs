@@ -30,6 +30,8 @@ public static class FerryFilesClientExtensions
         bool sending = false;
         try
         {
+            // The server hashes any partial copy it kept before it answers: say so rather than sit at 0 %.
+            if (options.Resume) options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, size) { Checking = true });
             await client.Connection.SendAsync(MessageTypes.FilePut, id, new FilePutRequest
             {
                 Path = remotePath,
@@ -44,6 +46,7 @@ public static class FerryFilesClientExtensions
             sending = true;
 
             // Build on the server's partial copy only if it is the start of this file.
+            if (ready.Offset > 0) options.Progress?.Invoke(new FileTransferProgress(remotePath, ready.Offset, size) { Checking = true });
             bool restarted = ready.Offset > 0 && !await source.ResumeAsync(ready.Offset, ready.PrefixSha256, cancellationToken).ConfigureAwait(false);
             long offset = source.Offset;
             options.Progress?.Invoke(new FileTransferProgress(remotePath, offset, size));
@@ -85,16 +88,66 @@ public static class FerryFilesClientExtensions
         }
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         var partPath = PartNames.ForDownload(fullPath);
+        if (options.Resume && new FileInfo(partPath) is { Exists: true, Length: > 0 } kept)
+        {
+            // Hashing the kept bytes (here, then on the server) takes a while for a big file.
+            options.Progress?.Invoke(new FileTransferProgress(remotePath, kept.Length, 0) { Checking = true });
+        }
         var writer = await PartFile.OpenAsync(partPath, options.Resume, cancellationToken: cancellationToken).ConfigureAwait(false);
         long offset = writer.Position;
-        string? prefix = writer.PrefixSha256;
-        var sink = new DownloadSink(writer, remotePath, options.Progress);
+        (FileReady Ready, string Actual, bool Restarted) outcome;
+        try
+        {
+            outcome = await ReceiveAsync(client, remotePath, writer, writer.PrefixSha256, options.Progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            if (ex is FerryException { Error: ProtocolError.HashMismatch })
+            {
+                File.Delete(partPath);
+                throw new FerryException(ProtocolError.HashMismatch,
+                    $"'{remotePath}' arrived damaged (SHA-256 mismatch); it was discarded and '{localPath}' was not written", ex);
+            }
+            // Keep what arrived for --resume, but leave no empty .part behind.
+            if (File.Exists(partPath) && new FileInfo(partPath).Length == 0) File.Delete(partPath);
+            throw;
+        }
+        await writer.DisposeAsync().ConfigureAwait(false);
+        FileMetadata.Apply(partPath, outcome.Ready.Mtime, outcome.Ready.Mode);
+        File.Move(partPath, fullPath, overwrite: options.Force);
+        long resumedFrom = outcome.Restarted ? 0 : offset;
+        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, outcome.Restarted, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Downloads <paramref name="remotePath"/> into <paramref name="destination"/> (say, standard output) as the bytes
+    /// arrive, hashing them. A stream cannot be rewound, so there is no resume, and a damaged transfer is reported
+    /// (<see cref="ProtocolError.HashMismatch"/>) only after its bytes were written: the caller must not trust them then.
+    /// <see cref="FileTransferOptions.Force"/> and <see cref="FileTransferOptions.Resume"/> do not apply.
+    /// </summary>
+    public static async Task<FileTransferResult> DownloadAsync(this FerryClient client, string remotePath, Stream destination,
+        FileTransferOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var clock = Stopwatch.StartNew();
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.Connection.Closed);
+        using var target = new StreamReceiveTarget(destination, abort.Token);
+        var outcome = await ReceiveAsync(client, remotePath, target, prefixSha256: null, options?.Progress, cancellationToken).ConfigureAwait(false);
+        return new FileTransferResult(remotePath, "-", outcome.Ready.Length, outcome.Ready.Length, outcome.Actual, 0, false, clock.Elapsed);
+    }
+
+    // One file.get into a target; throws HashMismatch when what arrived is not what the server sent.
+    private static async Task<(FileReady Ready, string Actual, bool Restarted)> ReceiveAsync(FerryClient client, string remotePath, IReceiveTarget target,
+        string? prefixSha256, Action<FileTransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var sink = new DownloadSink(target, remotePath, progress);
         long id = client.NextId();
         (FileReady Ready, string Expected, string Actual) outcome;
         try
         {
             client.Register(id, sink);
-            await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = offset, PrefixSha256 = prefix },
+            await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = target.Position, PrefixSha256 = prefixSha256 },
                 FilesJsonContext.Default.FileGetRequest, cancellationToken).ConfigureAwait(false);
             outcome = await sink.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -105,24 +158,17 @@ public static class FerryFilesClientExtensions
             {
                 await client.TrySendCancelAsync(id).ConfigureAwait(false);
             }
-            client.Unregister(id);
-            await writer.DisposeAsync().ConfigureAwait(false);
-            // Keep what arrived for --resume, but leave no empty .part behind.
-            if (File.Exists(partPath) && new FileInfo(partPath).Length == 0) File.Delete(partPath);
             throw;
         }
-        client.Unregister(id);
-        await writer.DisposeAsync().ConfigureAwait(false);
+        finally
+        {
+            client.Unregister(id);
+        }
         if (!Sha256Hex.Same(outcome.Expected, outcome.Actual))
         {
-            File.Delete(partPath);
-            throw new FerryException(ProtocolError.HashMismatch,
-                $"'{remotePath}' arrived damaged (SHA-256 mismatch); it was discarded and '{localPath}' was not written");
+            throw new FerryException(ProtocolError.HashMismatch, $"'{remotePath}' arrived damaged (SHA-256 mismatch)");
         }
-        FileMetadata.Apply(partPath, outcome.Ready.Mtime, outcome.Ready.Mode);
-        File.Move(partPath, fullPath, overwrite: options.Force);
-        long resumedFrom = sink.Restarted ? 0 : offset;
-        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, sink.Restarted, clock.Elapsed);
+        return (outcome.Ready, outcome.Actual, sink.Restarted);
     }
 
     /// <summary>Lists a remote folder (or describes one file); <paramref name="recursive"/> walks sub-folders, naming entries by relative path.</summary>

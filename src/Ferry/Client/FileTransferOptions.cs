@@ -14,7 +14,14 @@ public sealed class FileTransferOptions
 }
 
 /// <summary>How far one transfer has got: <see cref="Done"/> counts bytes already at the destination, resumed ones included.</summary>
-public readonly record struct FileTransferProgress(string Name, long Done, long Total);
+public readonly record struct FileTransferProgress(string Name, long Done, long Total)
+{
+    /// <summary>
+    /// True while a partial copy from an earlier attempt is being checked by hash (<see cref="Done"/> bytes of it, 0
+    /// while it is not known yet whether there is one); nothing moves meanwhile.
+    /// </summary>
+    public bool Checking { get; init; }
+}
 
 /// <summary>A finished, verified transfer.</summary>
 public sealed record FileTransferResult(string RemotePath, string LocalPath, long Size, long BytesMoved, string Sha256, long ResumedFrom, bool Restarted, TimeSpan Elapsed);

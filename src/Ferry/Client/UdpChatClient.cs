@@ -86,12 +86,14 @@ public sealed class UdpChatClient : IAsyncDisposable
             {
                 continue; // the relay was briefly unreachable; UDP carries on
             }
-            if (n > MaxDatagram || !UdpChatPacket.TryDecode(buffer.AsSpan(0, n), _key, out var packet, out _) || !_replay.TryAccept(packet!, out _))
+            // Only the relay's output (direction down): a member's own datagram bounced back is not an event.
+            if (n > MaxDatagram || !UdpChatPacket.TryDecode(buffer.AsSpan(0, n), _key, out var packet, out _)
+                || packet!.Direction != UdpChatPacket.Down || !_replay.TryAccept(packet, out _))
             {
                 Ignored++;
                 continue;
             }
-            yield return new ChatEvent(packet!.Kind, packet.Room, packet.Nick, DateTimeOffset.FromUnixTimeMilliseconds(packet.Timestamp), packet.Text);
+            yield return new ChatEvent(packet.Kind, packet.Room, packet.Nick, DateTimeOffset.FromUnixTimeMilliseconds(packet.Timestamp), packet.Text);
         }
     }
 

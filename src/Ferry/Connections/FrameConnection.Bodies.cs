@@ -127,9 +127,9 @@ public sealed partial class FrameConnection
         }
     }
 
-    // A misuse (InvalidOperationException) stays what it is, and an already-typed close is not wrapped twice.
-    private static bool IsUnwrappedTransportFailure(Exception ex) =>
-        ex is not (ConnectionClosedException or InvalidOperationException) && IsTransportFailure(ex);
+    // A misuse (InvalidOperationException, never a transport failure) stays what it is, and an already-typed close is
+    // not wrapped twice.
+    private static bool IsUnwrappedTransportFailure(Exception ex) => ex is not ConnectionClosedException && IsTransportFailure(ex);
 
     private void ThrowIfNotOwner(long generation)
     {

@@ -185,7 +185,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
             }
             Interlocked.Add(ref _bytesOut, written);
         }
-        catch (Exception ex) when (IsTransportFailure(ex))
+        catch (Exception ex) when (IsTransportFailure(ex) || IsCompletedPipe(ex))
         {
             throw Closing(ex);
         }
@@ -396,10 +396,21 @@ public sealed partial class FrameConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether <paramref name="ex"/> means the transport went away (reset, aborted, disposed, pipe completed).
+    /// Whether <paramref name="ex"/> means the transport went away (reset, aborted, disposed).
     /// Kestrel's ConnectionResetException is an IOException; its ConnectionAbortedException is named here.
+    /// An <see cref="InvalidOperationException"/> is never one: it is this process's own bug or a decoding failure,
+    /// and passing it off as "the peer left" would close a connection with no error frame and no log line.
     /// </summary>
     public static bool IsTransportFailure(Exception ex) =>
-        ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException
+        ex is IOException or SocketException or ObjectDisposedException
             or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
+
+    /// <summary>
+    /// Whether <paramref name="ex"/>, thrown by work on this connection, means the connection went away: a transport
+    /// failure, or the <see cref="InvalidOperationException"/> a pipe throws once this connection completed it (work
+    /// racing the close). While the connection is open an <see cref="InvalidOperationException"/> is a fault.
+    /// </summary>
+    public bool IsClosingFailure(Exception ex) => IsTransportFailure(ex) || IsCompletedPipe(ex);
+
+    private bool IsCompletedPipe(Exception ex) => ex is InvalidOperationException && CloseReason != CloseReason.None;
 }

@@ -10,20 +10,34 @@ namespace Ferry.Datagrams;
 /// datagram's bytes up to that field with the closing brace put back, i.e. over
 /// <c>{"v":1,"kind":...,"ts":...,"nonce":"..."}</c> exactly as sent. The timestamp and random nonce let receivers
 /// refuse replays (<see cref="UdpReplayGuard"/>). Kinds: <c>join</c>, <c>ping</c> (keep-alive), <c>say</c>,
-/// <c>leave</c> from members; <c>message</c>, <c>join</c>, <c>leave</c> relayed by the server.
+/// <c>leave</c> from members; <c>message</c>, <c>join</c>, <c>leave</c> relayed by the server. The signed
+/// <c>dir</c> says which way a datagram goes (<see cref="Up"/> member → relay, <see cref="Down"/> relay → member),
+/// so the relay's own output, sent back to it by someone who only overheard it, is never taken for member input.
 /// </summary>
 public sealed record UdpChatPacket(string Kind, string Room, string Nick, string? Text, long Timestamp, string Nonce)
 {
     public const int DefaultMaxDatagram = 1200;
 
+    /// <summary>The <c>dir</c> of a datagram a member sends to the relay.</summary>
+    public const string Up = "up";
+
+    /// <summary>The <c>dir</c> of a datagram the relay sends to members.</summary>
+    public const string Down = "down";
+
+    /// <summary>Which way the datagram goes: <see cref="Up"/> or <see cref="Down"/> (signed like every other field).</summary>
+    public string Direction { get; init; } = Up;
+
     private static readonly byte[] s_macPrefix = ",\"mac\":\""u8.ToArray();
     private const int MacBase64Length = 44; // 32 bytes
     private static readonly int s_suffixLength = s_macPrefix.Length + MacBase64Length + 2; // ,"mac":"...."}
 
-    /// <summary>A packet stamped now with a fresh random nonce.</summary>
-    public static UdpChatPacket Create(string kind, string room, string nick, string? text, TimeProvider? time = null) =>
+    /// <summary>A packet stamped now with a fresh random nonce, going <paramref name="direction"/>.</summary>
+    public static UdpChatPacket Create(string kind, string room, string nick, string? text, TimeProvider? time = null, string direction = Up) =>
         new(kind, room, nick, text, (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds(),
-            Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
+            Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)))
+        {
+            Direction = direction,
+        };
 
     /// <summary>Encodes and signs the packet.</summary>
     public byte[] Encode(ReadOnlySpan<byte> key)
@@ -33,6 +47,7 @@ public sealed record UdpChatPacket(string Kind, string Room, string Nick, string
         {
             json.WriteStartObject();
             json.WriteNumber("v"u8, 1);
+            json.WriteString("dir"u8, Direction);
             json.WriteString("kind"u8, Kind);
             json.WriteString("room"u8, Room);
             json.WriteString("nick"u8, Nick);
@@ -102,12 +117,18 @@ public sealed record UdpChatPacket(string Kind, string Room, string Nick, string
             var room = Str("room");
             var nick = Str("nick");
             var nonce = Str("nonce");
+            var direction = Str("dir");
+            if (direction is not (Up or Down))
+            {
+                error = "missing or unknown 'dir' (\"up\" from a member, \"down\" from the relay)";
+                return false;
+            }
             if (kind is null || room is null || nick is null || nonce is null || !root.TryGetProperty("ts", out var ts) || !ts.TryGetInt64(out long timestamp))
             {
                 error = "missing kind, room, nick, ts or nonce";
                 return false;
             }
-            packet = new UdpChatPacket(kind, room, nick, Str("text"), timestamp, nonce);
+            packet = new UdpChatPacket(kind, room, nick, Str("text"), timestamp, nonce) { Direction = direction };
             error = "";
             return true;
         }

@@ -72,6 +72,7 @@ public sealed class UdpChatRelay : BackgroundService
                 continue;
             }
             if (!UdpChatPacket.TryDecode(buffer.AsSpan(0, received.ReceivedBytes), _key, out var packet, out var error)
+                || !IsMemberInput(packet!, out error)
                 || !_replay.TryAccept(packet!, out error))
             {
                 Ignore(from, error);
@@ -107,7 +108,7 @@ public sealed class UdpChatRelay : BackgroundService
             Expire(now);
             if (packet.Kind == "leave")
             {
-                if (_members.Remove(from, out var gone)) announcements.Add(UdpChatPacket.Create("leave", gone.Room, gone.Nick, null, _time));
+                if (_members.Remove(from, out var gone)) announcements.Add(Announce("leave", gone.Room, gone.Nick, null));
                 recipients = announcements.Count == 0 ? [] : RoomMembers(announcements[0].Room, from);
             }
             else
@@ -115,10 +116,10 @@ public sealed class UdpChatRelay : BackgroundService
                 // Any valid datagram registers its sender, so a lost join is repaired by the next keep-alive or message.
                 bool isNew = !_members.TryGetValue(from, out var existing) || existing.Room != packet.Room || existing.Nick != packet.Nick;
                 _members[from] = new UdpChatMember(packet.Room, packet.Nick, now);
-                if (isNew) announcements.Add(UdpChatPacket.Create("join", packet.Room, packet.Nick, null, _time));
+                if (isNew) announcements.Add(Announce("join", packet.Room, packet.Nick, null));
                 if (packet.Kind == "say" && packet.Text is not null)
                 {
-                    announcements.Add(UdpChatPacket.Create("message", packet.Room, packet.Nick, packet.Text, _time));
+                    announcements.Add(Announce("message", packet.Room, packet.Nick, packet.Text));
                 }
                 recipients = announcements.Count == 0 ? [] : RoomMembers(packet.Room, from);
             }
@@ -132,6 +133,32 @@ public sealed class UdpChatRelay : BackgroundService
                 Interlocked.Increment(ref _relayed);
             }
         }
+    }
+
+    // Only what a member may send: its direction is up and its kind one of the member kinds. A relay datagram (down,
+    // or a relayed kind) sent back here by whoever overheard it would otherwise register that address as a member.
+    private static bool IsMemberInput(UdpChatPacket packet, out string error)
+    {
+        if (packet.Direction != UdpChatPacket.Up)
+        {
+            error = "a relay datagram ('dir' down) sent back to the relay: reflected, not member input";
+            return false;
+        }
+        if (packet.Kind is not ("join" or "ping" or "say" or "leave"))
+        {
+            error = "not a member's kind (join, ping, say or leave)";
+            return false;
+        }
+        error = "";
+        return true;
+    }
+
+    // Relay output goes down, and its nonce is remembered as seen: the same bytes coming back are a replay.
+    private UdpChatPacket Announce(string kind, string room, string nick, string? text)
+    {
+        var packet = UdpChatPacket.Create(kind, room, nick, text, _time, UdpChatPacket.Down);
+        _replay.Remember(packet);
+        return packet;
     }
 
     private IPEndPoint[] RoomMembers(string room, IPEndPoint except) =>

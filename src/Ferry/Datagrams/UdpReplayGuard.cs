@@ -19,22 +19,33 @@ public sealed class UdpReplayGuard
     }
 
     /// <summary>Whether <paramref name="packet"/> is fresh; remembers its nonce when it is.</summary>
-    public bool TryAccept(UdpChatPacket packet, out string error)
+    public bool TryAccept(UdpChatPacket packet, out string error) => TryRemember(packet.Nonce, packet.Timestamp, out error);
+
+    /// <summary>
+    /// Remembers a nonce this side sent itself (the relay's own datagrams), so the same datagram sent back to it is a
+    /// replay, not new input. False when it was already known.
+    /// </summary>
+    public bool Remember(UdpChatPacket packet) => TryRemember(packet.Nonce, packet.Timestamp, out _);
+
+    private bool TryRemember(string nonce, long timestamp, out string error)
     {
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         long window = (long)_window.TotalMilliseconds;
-        if (Math.Abs(now - packet.Timestamp) > window)
+        // The timestamp is the sender's: any long at all. Int128 holds every difference of two longs, so
+        // ts = now - 2^63 is merely stale instead of overflowing Math.Abs (which threw and stopped the relay).
+        Int128 away = (Int128)now - timestamp;
+        if (Int128.Abs(away) > window)
         {
-            error = $"timestamp {now - packet.Timestamp} ms away from this clock (window ±{window} ms): stale or replayed";
+            error = $"timestamp {away} ms away from this clock (window ±{window} ms): stale or replayed";
             return false;
         }
         lock (_seen)
         {
             if (_seen.Count >= MaxRemembered)
             {
-                foreach (var (nonce, expires) in _seen)
+                foreach (var (seen, expires) in _seen)
                 {
-                    if (expires < now) _seen.Remove(nonce);
+                    if (expires < now) _seen.Remove(seen);
                 }
                 if (_seen.Count >= MaxRemembered)
                 {
@@ -42,7 +53,7 @@ public sealed class UdpReplayGuard
                     return false;
                 }
             }
-            if (!_seen.TryAdd(packet.Nonce, packet.Timestamp + window))
+            if (!_seen.TryAdd(nonce, timestamp + window))
             {
                 error = "nonce already seen: replayed";
                 return false;

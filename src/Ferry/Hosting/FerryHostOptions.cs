@@ -29,6 +29,9 @@ public sealed class FerryHostOptions
 
     /// <summary>UDP chat relay (<c>--udp-chat</c>); its <see cref="Datagrams.UdpChatOptions.EndPoint"/> is null for off.</summary>
     public Datagrams.UdpChatOptions UdpChat { get; set; } = new();
+    /// <summary>The clock behind expiries that outlive a request (chat rooms); tests pass a fake one.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>The file service (<c>--root</c>).</summary>
     public Services.Files.FilesOptions Files { get; set; } = new();
 }

@@ -87,11 +87,20 @@ public sealed class FerryServerBuilder
         });
         builder.Logging.ClearProviders();
         _configureLogging(builder.Logging);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Options.ShutdownTimeout);
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = Options.ShutdownTimeout;
+            // A background component's fault is its own (SupervisedService restarts it); it never stops the host.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
+        });
         builder.Services.AddSingleton(_ => Stats); // a factory registration, so the host disposes it (and its meter)
         Stats.Observe(Services);
         foreach (var configure in _serviceConfigurators) configure(builder.Services);
-        foreach (var factory in _hosted) builder.Services.AddSingleton(factory);
+        foreach (var factory in _hosted)
+        {
+            builder.Services.AddSingleton<IHostedService>(sp => new SupervisedService(factory(sp),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options));
+        }
 
         var mainListeners = new List<ListenOptions>();
         var extraListeners = new List<(string, ListenOptions)>();

@@ -35,6 +35,15 @@ public sealed class FerryServerOptions
     /// <summary>How long graceful shutdown waits for in-flight work before aborting connections.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a background component (UDP chat, SNTP, UDP echo, the .part sweeper) waits before it is restarted after
+    /// a fault; the wait doubles with each fault in a row, up to <see cref="ServiceRestartMaxDelay"/>.
+    /// </summary>
+    public TimeSpan ServiceRestartDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait before a faulted background component restarts.</summary>
+    public TimeSpan ServiceRestartMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Run socket continuations inline on the I/O thread (faster for small frames); see docs/performance.md.</summary>
     public bool InlineScheduling { get; set; } = true;
 

@@ -1,25 +1,41 @@
+using Ferry.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Server;
 
-/// <summary>Logging for the server host, with stable event ids.</summary>
+/// <summary>
+/// Logging for the server host, with stable event ids. Text that can come from a peer (close details quoting a
+/// header, message types) is escaped here with <see cref="LogText.Escape"/>, once, for every caller.
+/// </summary>
 internal static partial class ServerLog
 {
     [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} from {Remote} opened")]
     public static partial void ConnectionOpened(ILogger logger, string connectionId, string? remote);
 
+    public static void ConnectionClosed(ILogger logger, string connectionId, Connections.CloseReason reason, string? detail) =>
+        ConnectionClosedCore(logger, connectionId, reason, LogText.Escape(detail));
+
+    public static void ProtocolViolation(ILogger logger, string connectionId, string? remote, string detail) =>
+        ProtocolViolationCore(logger, connectionId, remote, LogText.Escape(detail));
+
+    public static void RequestFault(ILogger logger, Exception exception, string type, long id, string connectionId) =>
+        RequestFaultCore(logger, exception, LogText.Escape(type), id, connectionId);
+
     [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} closed: {Reason} {Detail}")]
-    public static partial void ConnectionClosed(ILogger logger, string connectionId, Connections.CloseReason reason, string? detail);
+    private static partial void ConnectionClosedCore(ILogger logger, string connectionId, Connections.CloseReason reason, string? detail);
 
     [LoggerMessage(3, LogLevel.Warning, "Connection {ConnectionId} from {Remote} broke the protocol: {Detail}")]
-    public static partial void ProtocolViolation(ILogger logger, string connectionId, string? remote, string detail);
+    private static partial void ProtocolViolationCore(ILogger logger, string connectionId, string? remote, string detail);
 
     [LoggerMessage(4, LogLevel.Error, "Connection {ConnectionId} failed unexpectedly")]
     public static partial void ConnectionFault(ILogger logger, Exception exception, string connectionId);
 
     [LoggerMessage(5, LogLevel.Error, "Request {Type}#{Id} on {ConnectionId} failed unexpectedly")]
-    public static partial void RequestFault(ILogger logger, Exception exception, string type, long id, string connectionId);
+    private static partial void RequestFaultCore(ILogger logger, Exception exception, string type, long id, string connectionId);
 
     [LoggerMessage(6, LogLevel.Information, "Ferry listening on {Endpoint}")]
     public static partial void Listening(ILogger logger, string endpoint);
+
+    [LoggerMessage(7, LogLevel.Error, "Background service {Service} failed; it restarts in {DelayMs} ms (failure {Failures} in a row); the server keeps serving")]
+    public static partial void BackgroundServiceFailed(ILogger logger, Exception exception, string service, long delayMs, int failures);
 }

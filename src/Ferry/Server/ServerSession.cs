@@ -74,10 +74,10 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         catch (ProtocolException ex)
         {
-            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), LogText.Escape(ex.Message));
+            ServerLog.ProtocolViolation(_logger, ConnectionId, RemoteEndPoint?.ToString(), ex.Message);
             reason = CloseReason.ProtocolError;
         }
-        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, LogText.Escape(Connection.CloseMessage));
+        ServerLog.ConnectionClosed(_logger, ConnectionId, Connection.CloseReason, Connection.CloseMessage);
         return reason;
     }
 
@@ -290,7 +290,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         {
             await TrySendErrorAsync(id, ProtocolError.Cancelled, "cancelled by the client").ConfigureAwait(false);
         }
-        catch (Exception ex) when (FrameConnection.IsTransportFailure(ex) || ex is OperationCanceledException)
+        catch (Exception ex) when (Connection.IsClosingFailure(ex) || ex is OperationCanceledException)
         {
             // The connection went away under the work; nothing to answer.
         }

@@ -13,7 +13,7 @@ namespace Ferry.Transfers;
 /// buffers back to the connection only once <see cref="WriteAsync"/> returns: that is the back-pressure when the disk
 /// is slower than the network.
 /// </summary>
-public sealed class PartFile : IAsyncDisposable
+public sealed class PartFile : IAsyncDisposable, IReceiveTarget
 {
     /// <summary>
     /// Receive at least this much before writing, so a gigabyte is a thousand writes (and as many hand-offs to the

@@ -26,7 +26,7 @@ public class ChatTerminalTests
     [Fact]
     public async Task IncomingMessagesPrintAboveTheHalfTypedLine()
     {
-        Assert.True(ProcessRunner.Exists("tmux"), "tmux is missing: run .ci/install-deps");
+        Assert.True(ProcessRunner.Exists("tmux"), "tmux is missing: run tests/install-peers.sh");
         await using var server = await TestServer.StartAsync();
         var watcher = await (await server.ConnectAsync()).JoinChatAsync("lobby", "watcher");
         var events = new ChatEventCollector(watcher.ReadEventsAsync());

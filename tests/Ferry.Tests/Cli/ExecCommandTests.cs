@@ -113,7 +113,7 @@ public class ExecCommandTests
         await using var server = await ExecTestServer.StartAsync();
         var marker = ProcessTable.Marker();
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ferry.Cli.dll") }.Concat(Exec(server, "-n", "--", $"yes {marker}")))
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Ferry.Cli.dll") }.Concat(Exec(server, "--no-stdin", "--", $"yes {marker}")))
         {
             info.ArgumentList.Add(arg);
         }

@@ -32,10 +32,10 @@ public sealed class FileCommandTests : IDisposable
 
         var put = await CliHarness.RunAsync(Args(server, "put", tree, "-r", "--to", "backup"));
         Assert.True(put.ExitCode == 0, put.StdErr);
-        var lines = put.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(5, lines.Length); // one line per file (not a terminal) + the summary
-        Assert.Contains(lines, l => l.StartsWith("put ", StringComparison.Ordinal) && l.Contains("backup/tree/sub/b.bin", StringComparison.Ordinal));
-        Assert.StartsWith("4 files, ", lines[^1], StringComparison.Ordinal);
+        // Not a terminal: no bar, only the summary, on stderr; stdout stays empty (it is for data and --json).
+        Assert.Equal("", put.StdOut);
+        Assert.Matches(@"^sent 4 files, 1\.2 MiB in [0-9.]+ s, [0-9.]+ [KMG]?i?B/s\n$", put.StdErr);
+        Assert.True(File.Exists(Path.Combine(_root, "backup", "tree", "sub", "b.bin")));
         Assert.True(Directory.Exists(Path.Combine(_root, "backup", "tree", "empty-dir")));
 
         var back = Path.Combine(_local, "back");
@@ -50,6 +50,7 @@ public sealed class FileCommandTests : IDisposable
         var forced = await CliHarness.RunAsync(Args(server, "put", tree, "-r", "--to", "backup", "--force", "--quiet"));
         Assert.Equal(0, forced.ExitCode);
         Assert.Equal("", forced.StdOut);
+        Assert.Equal("", forced.StdErr);
     }
 
     [Fact]
@@ -106,7 +107,7 @@ public sealed class FileCommandTests : IDisposable
         File.WriteAllBytes(Path.Combine(_local, "big.bin.part"), partial);
         var run = await CliHarness.RunAsync(Args(server, "get", "big.bin", "--to", _local, "--resume"));
         Assert.True(run.ExitCode == 0, run.StdErr);
-        Assert.Contains("resumed at", run.StdOut, StringComparison.Ordinal);
+        Assert.Contains("(1.9 MiB resumed)", run.StdErr, StringComparison.Ordinal);
         Assert.Equal(FileTestData.Sha256(remote), FileTestData.Sha256(Path.Combine(_local, "big.bin")));
     }
 }

@@ -50,7 +50,7 @@ public class NativeBinaryTests
         Assert.Equal(7, exec.ExitCode);
         Assert.Equal("out\n", exec.StdOut);
 
-        var put = await CliBinary.RunAsync(["put", target, CliBinary.Executable, "--to", "bin", .. server.ClientArgs], home, TimeSpan.FromSeconds(60));
+        var put = await CliBinary.RunAsync(["put", target, CliBinary.Executable, "--to", "bin/", .. server.ClientArgs], home, TimeSpan.FromSeconds(60));
         Assert.True(put.ExitCode == 0, put.StdErr);
         var ls = await CliBinary.RunAsync(["ls", target, "bin", "--json", .. server.ClientArgs], home, Deadline);
         Assert.True(ls.ExitCode == 0, ls.StdErr);
@@ -103,7 +103,7 @@ public class NativeBinaryTests
     public async Task AClientNeverReadsTheSystemCaStore()
     {
         // Trust is by fingerprint; loading /etc/ssl/certs cost a fresh client ~100 ms (SystemTrustStore).
-        Assert.True(ProcessRunner.Exists("strace"), "strace is missing: run .ci/install-deps");
+        Assert.True(ProcessRunner.Exists("strace"), "strace is missing: run tests/install-peers.sh");
         await using var server = await TestServer.StartAsync();
         var home = TempDirectory.Create("ferry-home");
         var trace = Path.Combine(home, "trace.txt");

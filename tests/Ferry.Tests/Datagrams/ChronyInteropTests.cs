@@ -4,14 +4,14 @@ using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Datagrams;
 
-/// <summary>Ferry's SNTP server against a real NTP implementation: Debian's chrony (installed by .ci/install-deps).</summary>
+/// <summary>Ferry's SNTP server against a real NTP implementation: Debian's chrony (installed by tests/install-peers.sh).</summary>
 public class ChronyInteropTests
 {
     [Fact]
     public async Task ChronydOneShotQueryAcceptsTheAnswers()
     {
         Assert.True(File.Exists("/usr/sbin/chronyd") || ProcessRunner.Exists("chronyd"),
-            "chronyd is missing: run .ci/install-deps (apt-get install chrony)");
+            "chronyd is missing: run tests/install-peers.sh (apt-get install chrony)");
         var chronyd = File.Exists("/usr/sbin/chronyd") ? "/usr/sbin/chronyd" : "chronyd";
         await using var server = await TestServer.StartAsync(o => o.Ntp = new SntpServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
         var sntp = (SntpServer)server.Server.Services.GetService(typeof(SntpServer))!;

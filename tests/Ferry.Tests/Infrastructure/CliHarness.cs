@@ -16,6 +16,13 @@ public static class CliHarness
     public static async Task<Result> RunAsync(string[] args, byte[]? stdin = null, CancellationToken cancellationToken = default)
     {
         var stdout = new MemoryStream();
+        var (code, stderr) = await RunAsync(args, new MemoryStream(stdin ?? []), stdout, cancellationToken);
+        return new Result(code, stdout.ToArray(), stderr);
+    }
+
+    /// <summary>Runs it with <paramref name="stdin"/> and <paramref name="stdout"/> as given (say, a pipe nobody reads); returns the exit code and stderr.</summary>
+    public static async Task<(int ExitCode, string StdErr)> RunAsync(string[] args, Stream stdin, Stream stdout, CancellationToken cancellationToken = default)
+    {
         var outWriter = new StreamWriter(stdout, new UTF8Encoding(false), 1024, leaveOpen: true) { AutoFlush = true };
         var stderr = new StringWriter();
         var context = new CliContext
@@ -23,7 +30,7 @@ public static class CliHarness
             Out = outWriter,
             Error = stderr,
             StdOut = stdout,
-            StdIn = new MemoryStream(stdin ?? []),
+            StdIn = stdin,
             Console = AnsiConsole.Create(new AnsiConsoleSettings
             {
                 Out = new AnsiConsoleOutput(outWriter),
@@ -34,6 +41,6 @@ public static class CliHarness
         };
         int code = await Program.RunAsync(args, context, cancellationToken);
         await outWriter.FlushAsync(CancellationToken.None); // the command may have been cancelled; its output still counts
-        return new Result(code, stdout.ToArray(), stderr.ToString());
+        return (code, stderr.ToString());
     }
 }

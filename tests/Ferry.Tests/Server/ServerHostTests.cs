@@ -127,7 +127,7 @@ public class ServerHostTests
     [Fact]
     public async Task NetcatGetsItsEchoOverTcpAndUdp()
     {
-        Assert.True(ProcessRunner.Exists("nc"), "nc (netcat-openbsd) is needed for this test; .ci/install-deps installs it");
+        Assert.True(ProcessRunner.Exists("nc"), "nc (netcat-openbsd) is needed for this test; tests/install-peers.sh installs it");
         await using var server = await TestServer.StartAsync(o =>
         {
             o.TcpEcho = new IPEndPoint(IPAddress.Loopback, 0);

@@ -8,7 +8,7 @@ public class SpecClientTests
     [Fact]
     public async Task PythonClientWrittenFromTheSpecGetsItsEcho()
     {
-        Assert.True(ProcessRunner.Exists("python3"), "python3 is needed for this test (.ci/install-deps installs it)");
+        Assert.True(ProcessRunner.Exists("python3"), "python3 is needed for this test (tests/install-peers.sh installs it)");
         await using var server = await TestServer.StartAsync();
         var (code, stdout, stderr) = await ProcessRunner.RunAsync("python3",
             [RepoPaths.Of("docs", "examples", "echo_client.py"), "127.0.0.1", server.EndPoint.Port.ToString(), "hello from python ✓",
@@ -20,7 +20,7 @@ public class SpecClientTests
     [Fact]
     public async Task PythonClientWorksOverPlaintextWithTheKey()
     {
-        Assert.True(ProcessRunner.Exists("python3"), "python3 is needed for this test (.ci/install-deps installs it)");
+        Assert.True(ProcessRunner.Exists("python3"), "python3 is needed for this test (tests/install-peers.sh installs it)");
         await using var server = await TestServer.StartPlaintextAsync();
         var (code, stdout, stderr) = await ProcessRunner.RunAsync("python3",
             [RepoPaths.Of("docs", "examples", "echo_client.py"), "127.0.0.1", server.EndPoint.Port.ToString(), "plain", "--key-file", server.KeyFile, "--plaintext"]);

@@ -19,10 +19,10 @@ internal static class BenchChatCommand
     {
         var connect = new ClientFactory();
         var clients = new Option<int>("--clients", "-c") { Description = "Members in the room (one connection each)", DefaultValueFactory = _ => 100 };
-        var rate = new Option<double>("--rate", "-r") { Description = "Messages per second said into the room, in total", DefaultValueFactory = _ => 10 };
-        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring", DefaultValueFactory = _ => 1 };
-        var size = new Option<int>("--size", "-s") { Description = "Message text size in bytes (at least 24)", DefaultValueFactory = _ => 64 };
+        var rate = new Option<double>("--rate") { Description = "Messages per second said into the room, in total", DefaultValueFactory = _ => 10 };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
+        var size = new Option<int>("--size", "-s") { Description = "Message text size in bytes (at least 24)" + Sizes.Hint, CustomParser = Sizes.ParseInt32, DefaultValueFactory = _ => 64 };
         var json = CommonOptions.Json();
         var command = new Command("chat", "Chat fan-out: deliveries/s and send→receive latency percentiles over every member")
         {

@@ -22,9 +22,9 @@ internal static class BenchConnsCommand
     {
         var connect = new ClientFactory();
         var count = new Option<int>("--count", "-n") { Description = "Connections to hold open", DefaultValueFactory = _ => 1000 };
-        var hold = new Option<double>("--hold") { Description = "Seconds to hold them once open (memory and fresh-echo latency are measured meanwhile)", DefaultValueFactory = _ => 10 };
-        var processes = new Option<int>("--processes", "-p") { Description = "Client processes to spread the connections over (each needs its own open-file budget)", DefaultValueFactory = _ => 1 };
-        var keepalive = new Option<double>("--keepalive") { Description = "Seconds between the small echoes each held connection sends", DefaultValueFactory = _ => 5 };
+        var hold = new Option<double>("--hold") { Description = "Seconds to hold them once open (memory and fresh-echo latency are measured meanwhile)" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 10 };
+        var processes = new Option<int>("--processes") { Description = "Client processes to spread the connections over (each needs its own open-file budget)", DefaultValueFactory = _ => 1 };
+        var keepalive = new Option<double>("--keepalive") { Description = "Seconds between the small echoes each held connection sends" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 5 };
         var parallel = new Option<int>("--parallel")
         {
             // The server admits 64 unauthenticated connections per address by default; stay under it.
@@ -248,7 +248,7 @@ internal static class BenchConnsCommand
             var arg = e.Current;
             var name = arg.Split('=', 2)[0];
             if (name is "--json" or "--child") continue;
-            if (name is "--count" or "-n" or "--processes" or "-p" or "--server-pid")
+            if (name is "--count" or "-n" or "--processes" or "--server-pid")
             {
                 if (!arg.Contains('=', StringComparison.Ordinal)) e.MoveNext();
                 continue;

@@ -17,9 +17,9 @@ internal static class BenchEchoCommand
         var connect = new ClientFactory(cli);
         var connections = new Option<int>("--connections", "-c") { Description = "Concurrent connections", DefaultValueFactory = _ => 100 };
         var inflight = new Option<int>("--inflight", "-k") { Description = "Requests in flight per connection", DefaultValueFactory = _ => 1 };
-        var size = new Option<int>("--size", "-s") { Description = "Message size in bytes", DefaultValueFactory = _ => 32 };
-        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring", DefaultValueFactory = _ => 1 };
+        var size = new Option<int>("--size", "-s") { Description = "Message size in bytes" + Sizes.Hint, CustomParser = Sizes.ParseInt32, DefaultValueFactory = _ => 32 };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
         var json = CommonOptions.Json();
         var command = new Command("echo", "Echo round trips: messages/s, MB/s and latency percentiles")
         {

@@ -20,7 +20,7 @@ internal static class BenchExecCommand
         var commandLine = new Option<string>("--command") { Description = "The command to run each time", DefaultValueFactory = _ => "true" };
         var count = new Option<int>("--count", "-n") { Description = "Round trips to measure", DefaultValueFactory = _ => 500 };
         var warmup = new Option<int>("--warmup") { Description = "Round trips before measuring", DefaultValueFactory = _ => 20 };
-        var outputBytes = new Option<long>("--output-bytes") { Description = "Also measure output throughput: run 'head -c N /dev/zero' and discard it (e.g. 1073741824)" };
+        var outputBytes = new Option<long>("--output-bytes") { Description = "Also measure output throughput: run 'head -c N /dev/zero' and discard it (e.g. 1G)" + Sizes.Hint, CustomParser = Sizes.ParseInt64 };
         var noLocal = new Option<bool>("--no-local") { Description = "Skip the local baseline (spawning the command here from .NET)" };
         var json = CommonOptions.Json();
         var command = new Command("exec", "Remote command round trips over one connection (p50/p99, commands/s) against a local spawn; optional output MB/s")

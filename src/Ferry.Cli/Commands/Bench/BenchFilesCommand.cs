@@ -18,7 +18,7 @@ internal static class BenchFilesCommand
     public static Command Create(CliContext cli, bool upload)
     {
         var connect = new ClientFactory();
-        var size = new Option<long>("--size", "-s") { Description = "File size in bytes", DefaultValueFactory = _ => 1L << 30 };
+        var size = new Option<long>("--size", "-s") { Description = "File size in bytes" + Sizes.Hint, CustomParser = Sizes.ParseInt64, DefaultValueFactory = _ => 1L << 30 };
         var dir = new Option<string?>("--dir") { Description = "Local scratch folder for the test file (default /dev/shm if present, else the temp folder)" };
         var file = new Option<string?>("--file") { Description = "Send this existing file instead of making one of --size random bytes (it is never changed or removed)" };
         var json = CommonOptions.Json();

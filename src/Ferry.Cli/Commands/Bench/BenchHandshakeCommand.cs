@@ -18,8 +18,8 @@ internal static class BenchHandshakeCommand
     {
         var connect = new ClientFactory(cli);
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Workers connecting at once", DefaultValueFactory = _ => 8 };
-        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring", DefaultValueFactory = _ => 1 };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
         var json = CommonOptions.Json();
         var command = new Command("handshake",
             "Connection set-ups per second (TCP + TLS + hello + key or --user SCRAM login) and their latency percentiles")

@@ -24,8 +24,8 @@ internal static class BenchTimeCommand
     {
         var target = new Argument<string>("HOST:PORT") { Description = "An NTP server (default port 123): Ferry's 'serve --ntp' or e.g. chronyd" };
         var inflight = new Option<int>("--inflight", "-k") { Description = $"Requests in flight (1-{MaxInflight})", DefaultValueFactory = _ => 32 };
-        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring", DefaultValueFactory = _ => 1 };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds to measure" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 10 };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of load before measuring" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
         var json = CommonOptions.Json();
         var command = new Command("time", "SNTP requests per second and the spread of measured offsets")
         {

@@ -19,10 +19,10 @@ internal static class ChatCommand
             Description = "The server: host[:port] (default port 7070), [v6addr]:port, or unix:PATH. Not needed with --udp",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var room = new Option<string>("--room", "-r") { Description = "Room to join", DefaultValueFactory = _ => "lobby", HelpName = "NAME" };
-        var nick = new Option<string?>("--nick", "-n") { Description = "Your nick (unique on the server). Default: your login name", HelpName = "NAME" };
+        var room = new Option<string>("--room") { Description = "Room to join", DefaultValueFactory = _ => "lobby", HelpName = "NAME" };
+        var nick = new Option<string?>("--nick") { Description = "Your nick (unique on the server). Default: your login name", HelpName = "NAME" };
         var send = new Option<string?>("--send") { Description = "Send this one message and exit (add --wait to see replies)", HelpName = "TEXT" };
-        var wait = new Option<double?>("--wait") { Description = "Print what arrives for SECONDS, then exit", HelpName = "SECONDS" };
+        var wait = new Option<double?>("--wait") { Description = "Print what arrives for SECONDS, then exit" + Durations.Hint, CustomParser = Durations.ParseOptionalSeconds, HelpName = "SECONDS" };
         var json = CommonOptions.Json();
         json.Description = "Print one JSON object per event (kind, room, from, to, nick, time, seq, history, reason, text)";
         var udp = new Option<string?>("--udp")

@@ -20,7 +20,7 @@ internal static class StickyDemoCommand
 
     public static Command Create(CliContext cli)
     {
-        var caseName = new Option<string>("--case", "-c")
+        var caseName = new Option<string>("--case")
         {
             Description = "Run one case: " + string.Join(", ", StickyDemo.Cases.Select(c => c.Name)),
         };

@@ -17,8 +17,8 @@ internal static class ExecCommand
             Description = "Set an environment variable for the command: NAME=VALUE (repeatable)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var timeout = new Option<double?>("--timeout", "-t") { Description = "Kill the command, and everything it started, after this many seconds" };
-        var noStdin = new Option<bool>("--no-stdin", "-n") { Description = "Give the command no input (like ssh -n) instead of forwarding stdin" };
+        var timeout = new Option<double?>("--timeout", "-t") { Description = "Kill the command, and everything it started, after this many seconds" + Durations.Hint, CustomParser = Durations.ParseOptionalSeconds };
+        var noStdin = new Option<bool>("--no-stdin") { Description = "Give the command no input (ssh -n; here -n is a count, as in every ferry command) instead of forwarding stdin" };
         var commandLine = new Argument<string[]>("COMMAND")
         {
             Description = "The command and its arguments, after --. One argument is a whole shell command line ('ls | wc -l'); several are quoted one by one",
@@ -54,7 +54,7 @@ internal static class ExecCommand
             {
                 // Our reader went away ('ferry exec host -- cat big | head'): the remote command was stopped; end quietly,
                 // with the code a shell gives a writer killed by SIGPIPE.
-                return 128 + 13;
+                return ExitCodes.BrokenPipe;
             }
         });
         return command;

@@ -1,26 +1,45 @@
 using System.CommandLine;
+using Ferry.Cli.Infrastructure;
 
 namespace Ferry.Cli.Commands.Files;
 
 /// <summary>The options put and get share.</summary>
 internal sealed class TransferOptions
 {
-    public Option<string?> To { get; } = new("--to") { Description = "Folder to copy into (default: the root for put, the current folder for get)" };
+    public TransferOptions(string toDescription)
+    {
+        To = new("--to") { Description = toDescription };
+    }
+
+    public Option<string?> To { get; }
 
     public Option<bool> Recursive { get; } = new("--recursive", "-r") { Description = "Copy folders with everything in them, keeping the tree" };
 
-    public Option<bool> Resume { get; } = new("--resume") { Description = "Continue an interrupted copy from its .part file (its bytes are checked by hash first)" };
+    public Option<bool> Restart { get; } = new("--restart")
+    {
+        Description = "Throw away the partial copy an interrupted run left and start over (by default it is checked by hash and continued)",
+    };
+
+    // Resuming is the default now; the old flag stays accepted so scripts that pass it keep working.
+    public Option<bool> Resume { get; } = new("--resume") { Description = "Accepted for old scripts; resuming is the default", Hidden = true };
 
     public Option<bool> Force { get; } = new("--force", "-f") { Description = "Overwrite files that already exist at the destination" };
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print nothing but errors" };
 
+    public Option<bool> Json { get; } = CommonOptions.Json();
+
     public void AddTo(Command command)
     {
         command.Add(To);
         command.Add(Recursive);
+        command.Add(Restart);
         command.Add(Resume);
         command.Add(Force);
         command.Add(Quiet);
+        command.Add(Json);
     }
+
+    public TransferOutput Output(ParseResult result) =>
+        result.GetValue(Json) ? TransferOutput.Json : result.GetValue(Quiet) ? TransferOutput.Quiet : TransferOutput.Text;
 }

@@ -5,7 +5,10 @@ using Ferry.Hosting;
 
 namespace Ferry.Cli.Commands.Serve;
 
-/// <summary><c>--chat-history</c>, <c>--chat-max-text</c>, <c>--chat-queue</c>, <c>--udp-chat</c>, <c>--udp-chat-max-datagram</c>.</summary>
+/// <summary>
+/// <c>--chat-history</c>, <c>--chat-max-text</c>, <c>--chat-queue</c>, <c>--chat-room-lifetime</c>,
+/// <c>--chat-max-rooms-per-user</c>, <c>--udp-chat</c>, <c>--udp-chat-max-datagram</c>.
+/// </summary>
 internal sealed class ChatServeOptions : IServeOptionGroup
 {
     private readonly Option<int> _history = new("--chat-history")
@@ -15,13 +18,25 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<int> _maxText = new("--chat-max-text")
     {
-        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error",
+        Description = "Largest chat message, in bytes of UTF-8 text; longer ones are refused with an error" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => 4096,
     };
     private readonly Option<int> _queue = new("--chat-queue")
     {
         Description = "Chat events queued for one member before it counts as stuck and is disconnected (it can rejoin)",
         DefaultValueFactory = _ => 1024,
+    };
+    private readonly Option<double> _roomLifetime = new("--chat-room-lifetime")
+    {
+        Description = "Seconds a chat room nobody is in keeps its history; then the room and its history are freed" + Durations.Hint,
+        CustomParser = Durations.ParseSeconds,
+        DefaultValueFactory = _ => 900,
+    };
+    private readonly Option<int> _roomsPerUser = new("--chat-max-rooms-per-user")
+    {
+        Description = "Chat rooms one user may have created that still exist (a new one beyond it is refused as busy)",
+        DefaultValueFactory = _ => 100,
     };
     private readonly Option<string?> _udpChat = new("--udp-chat")
     {
@@ -31,7 +46,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
     };
     private readonly Option<int> _udpMax = new("--udp-chat-max-datagram")
     {
-        Description = "Largest UDP chat datagram accepted",
+        Description = "Largest UDP chat datagram accepted, in bytes" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => Datagrams.UdpChatPacket.DefaultMaxDatagram,
     };
 
@@ -40,6 +56,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
         command.Add(_history);
         command.Add(_maxText);
         command.Add(_queue);
+        command.Add(_roomLifetime);
+        command.Add(_roomsPerUser);
         command.Add(_udpChat);
         command.Add(_udpMax);
     }
@@ -53,6 +71,11 @@ internal sealed class ChatServeOptions : IServeOptionGroup
         if (chat.HistorySize is < 0 or > 100_000) throw new CliUsageException("--chat-history must be 0-100000");
         if (chat.MaxTextBytes is < 1 or > 1024 * 1024) throw new CliUsageException("--chat-max-text must be 1-1048576 bytes");
         if (chat.SendQueueCapacity is < 1 or > 1_000_000) throw new CliUsageException("--chat-queue must be 1-1000000");
+        double lifetime = result.GetValue(_roomLifetime);
+        if (double.IsNaN(lifetime) || lifetime is < 1 or > 30 * 86400) throw new CliUsageException("--chat-room-lifetime must be 1-2592000 seconds");
+        chat.EmptyRoomLifetime = TimeSpan.FromSeconds(lifetime);
+        chat.MaxRoomsPerUser = result.GetValue(_roomsPerUser);
+        if (chat.MaxRoomsPerUser is < 1 or > 1_000_000) throw new CliUsageException("--chat-max-rooms-per-user must be 1-1000000");
         var defaultAddress = options.Server.Endpoints.OfType<IPEndPoint>().FirstOrDefault()?.Address ?? IPAddress.Loopback;
         if (result.GetValue(_udpChat) is { } udp) options.UdpChat.EndPoint = EndPointParser.Parse(udp, defaultAddress, "--udp-chat");
         options.UdpChat.MaxDatagram = result.GetValue(_udpMax);

@@ -12,7 +12,8 @@ internal sealed class EchoServeOptions : IServeOptionGroup
     private readonly Option<string?> _udpEcho = new("--udp-echo") { Description = "Also run a raw UDP echo on PORT or HOST:PORT (for nc -u)" };
     private readonly Option<int> _udpMax = new("--udp-max-datagram")
     {
-        Description = "Largest datagram the UDP echo answers; bigger ones get an error reply",
+        Description = "Largest datagram the UDP echo answers; bigger ones get an error reply" + Sizes.Hint,
+        CustomParser = Sizes.ParseInt32,
         DefaultValueFactory = _ => 65507,
     };
 

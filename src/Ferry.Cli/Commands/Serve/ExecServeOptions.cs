@@ -18,7 +18,7 @@ internal sealed class ExecServeOptions : IServeOptionGroup
         Description = "Commands running at once on one connection",
         DefaultValueFactory = _ => 16,
     };
-    private readonly Option<double> _timeout = new("--exec-timeout") { Description = "Seconds any command may run at most (0: no limit)" };
+    private readonly Option<double> _timeout = new("--exec-timeout") { Description = "Seconds any command may run at most (0: no limit)" + Durations.Hint, CustomParser = Durations.ParseSeconds };
 
     public void AddTo(Command command)
     {

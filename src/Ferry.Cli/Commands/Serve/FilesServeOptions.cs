@@ -15,7 +15,8 @@ internal sealed class FilesServeOptions : IServeOptionGroup
     private readonly Option<double> _keepParts = new("--keep-parts")
     {
         Description = "Days a cut-off upload's .part file is kept for 'put --resume' after its last write; older ones are "
-            + "deleted at start-up and hourly. 0 keeps them forever",
+            + "deleted at start-up and hourly. 0 keeps them forever (or with a unit: 12h, 30d)",
+        CustomParser = Durations.ParseDays,
         DefaultValueFactory = _ => 7,
     };
 

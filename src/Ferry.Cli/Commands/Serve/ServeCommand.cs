@@ -24,7 +24,8 @@ internal static class ServeCommand
         plaintext.Description = "Serve without TLS (for loopback demos and benchmarks)";
         var shutdown = new Option<double>("--shutdown-timeout")
         {
-            Description = "Seconds graceful shutdown waits for running requests before closing connections",
+            Description = "Seconds graceful shutdown waits for running requests before closing connections" + Durations.Hint,
+            CustomParser = Durations.ParseSeconds,
             DefaultValueFactory = _ => 10,
         };
 

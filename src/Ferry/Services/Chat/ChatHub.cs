@@ -6,21 +6,45 @@ namespace Ferry.Services.Chat;
 /// The chat's one piece of shared state: rooms, their members and history, and the nicks in use on this server.
 /// Everything happens under one lock, which is cheap because fan-out only queues (never writes to a socket):
 /// every member of a room therefore sees that room's events in the same order. Members whose queue overflows
-/// are disconnected after the lock is released.
+/// are disconnected after the lock is released. A room that is left empty keeps its history for
+/// <see cref="ChatOptions.EmptyRoomLifetime"/>, then it is freed; each user may have created at most
+/// <see cref="ChatOptions.MaxRoomsPerUser"/> rooms that still exist.
 /// </summary>
-public sealed class ChatHub
+public sealed class ChatHub : IDisposable
 {
-    private const int MaxRooms = 10_000;
-
     private readonly object _gate = new();
     private readonly Dictionary<string, ChatMember> _nicks = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, ChatRoom> _rooms = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _createdBy = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly ITimer _sweeper;
 
     public ChatHub(ChatOptions options, TimeProvider? time = null)
     {
         Options = options;
         _time = time ?? TimeProvider.System;
+        // The sweep frees expired rooms even when nobody chats. Its callback holds the hub weakly, so a hub that is no
+        // longer used (a stopped server) is collected and its timer ends with it.
+        var period = TimeSpan.FromTicks(Math.Clamp(options.EmptyRoomLifetime.Ticks / 4, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        var self = new WeakReference<ChatHub>(this);
+        _sweeper = _time.CreateTimer(static state =>
+        {
+            var (hub, timer) = ((WeakReference<ChatHub>, ITimer?[]))state!;
+            if (hub.TryGetTarget(out var target)) target.SweepExpired();
+            else timer[0]?.Dispose();
+        }, (self, _timerSlot), period, period);
+        _timerSlot[0] = _sweeper;
+    }
+
+    private readonly ITimer?[] _timerSlot = new ITimer?[1];
+
+    /// <summary>Rooms that exist right now (with members, or empty with unexpired history).</summary>
+    public int RoomCount
+    {
+        get
+        {
+            lock (_gate) return _rooms.Count;
+        }
     }
 
     public ChatOptions Options { get; }
@@ -74,12 +98,11 @@ public sealed class ChatHub
         lock (_gate)
         {
             if (member.Nick is null) throw new FerryException(ProtocolError.BadRequest, "this connection has left the chat");
-            if (!_rooms.TryGetValue(name, out var room))
+            if (!_rooms.TryGetValue(name, out var room) || IsExpired(room, _time.GetUtcNow()))
             {
-                if (_rooms.Count >= MaxRooms) throw new FerryException(ProtocolError.Busy, $"this server already has {MaxRooms} rooms; join an existing one (ferry chat --rooms lists them)");
-                room = new ChatRoom(name, Options.HistorySize);
-                _rooms.Add(name, room);
+                room = CreateRoom(name, member.PrincipalName);
             }
+            room.EmptySince = null;
             if (member.Room is { } current) LeaveCore(member, current, "left", overflowed);
             var reply = new ChatJoinReply
             {
@@ -161,7 +184,7 @@ public sealed class ChatHub
         {
             var name = string.IsNullOrEmpty(roomName) ? member.Room?.Name : ChatText.ValidateName(roomName, "room", Options.MaxRoomLength);
             if (name is null) throw new FerryException(ProtocolError.BadRequest, "you are not in a room; name one (chat.who with 'room')");
-            if (!_rooms.TryGetValue(name, out var room)) throw new FerryException(ProtocolError.NotFound, $"there is no room '{name}' (/rooms lists them)");
+            if (!_rooms.TryGetValue(name, out var room) || IsExpired(room, _time.GetUtcNow())) throw new FerryException(ProtocolError.NotFound, $"there is no room '{name}' (/rooms lists them)");
             return new ChatWhoMessage { Room = room.Name, Members = [.. room.Members.Select(m => m.Nick!)] };
         }
     }
@@ -171,6 +194,7 @@ public sealed class ChatHub
     {
         lock (_gate)
         {
+            SweepExpiredCore(_time.GetUtcNow());
             return new ChatRoomsReply
             {
                 Rooms = [.. _rooms.Values.OrderByDescending(r => r.Members.Count).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
@@ -216,8 +240,68 @@ public sealed class ChatHub
         Broadcast(room, new ChatEventMessage { Kind = "leave", Room = room.Name, From = member.Nick, Time = Now(), Reason = reason }, default, overflowed);
         room.Members.Remove(member);
         member.Room = null;
-        if (room.Members.Count == 0 && room.HistoryCount == 0) _rooms.Remove(room.Name);
+        if (room.Members.Count > 0) return;
+        if (room.HistoryCount == 0) RemoveRoom(room);
+        else room.EmptySince = _time.GetUtcNow();
     }
+
+    // Called under the lock. Expired rooms are freed first, so caps count only rooms that really exist.
+    private ChatRoom CreateRoom(string name, string creator)
+    {
+        var now = _time.GetUtcNow();
+        SweepExpiredCore(now);
+        if (_rooms.Count >= Options.MaxRooms)
+        {
+            throw new FerryException(ProtocolError.Busy,
+                $"busy: this server already has {Options.MaxRooms} rooms (its chat room cap); join an existing one (ferry chat --rooms lists them), or wait: empty rooms are freed {Describe(Options.EmptyRoomLifetime)} after their last member leaves");
+        }
+        _createdBy.TryGetValue(creator, out int created);
+        if (created >= Options.MaxRoomsPerUser)
+        {
+            throw new FerryException(ProtocolError.Busy,
+                $"busy: '{ChatText.StripControls(creator)}' already created {created} rooms that still exist (the server's --chat-max-rooms-per-user is {Options.MaxRoomsPerUser}); join an existing room, or wait: empty rooms are freed {Describe(Options.EmptyRoomLifetime)} after their last member leaves");
+        }
+        var room = new ChatRoom(name, Options.HistorySize, creator);
+        _rooms[name] = room;
+        _createdBy[creator] = created + 1;
+        return room;
+    }
+
+    private void RemoveRoom(ChatRoom room)
+    {
+        if (!_rooms.TryGetValue(room.Name, out var current) || !ReferenceEquals(current, room)) return;
+        _rooms.Remove(room.Name);
+        if (_createdBy.TryGetValue(room.Creator, out int created))
+        {
+            if (created <= 1) _createdBy.Remove(room.Creator);
+            else _createdBy[room.Creator] = created - 1;
+        }
+    }
+
+    private bool IsExpired(ChatRoom room, DateTimeOffset now) =>
+        room.Members.Count == 0 && room.EmptySince is { } since && now - since >= Options.EmptyRoomLifetime;
+
+    /// <summary>Frees every room whose members all left longer than <see cref="ChatOptions.EmptyRoomLifetime"/> ago, history and all.</summary>
+    public void SweepExpired()
+    {
+        lock (_gate) SweepExpiredCore(_time.GetUtcNow());
+    }
+
+    private void SweepExpiredCore(DateTimeOffset now)
+    {
+        List<ChatRoom>? expired = null;
+        foreach (var room in _rooms.Values)
+        {
+            if (IsExpired(room, now)) (expired ??= []).Add(room);
+        }
+        if (expired is null) return;
+        foreach (var room in expired) RemoveRoom(room);
+    }
+
+    private static string Describe(TimeSpan span) =>
+        span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalSeconds:0.#} s";
+
+    public void Dispose() => _sweeper.Dispose();
 
     private static void Broadcast(ChatRoom room, ChatEventMessage message, ReadOnlyMemory<byte> text, List<ChatMember> overflowed)
     {

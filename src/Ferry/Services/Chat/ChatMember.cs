@@ -69,7 +69,7 @@ public sealed class ChatMember : Server.IExchangeTable, IAsyncDisposable
             _connection.CancelPendingRead();
             await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnection.IsTransportFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || _connection.IsClosingFailure(ex))
         {
             // Not even the error fits; the abort below says it by closing.
         }
@@ -98,7 +98,7 @@ public sealed class ChatMember : Server.IExchangeTable, IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnection.IsTransportFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || _connection.IsClosingFailure(ex))
         {
             // The connection closed; the session's disposal removes the member from the hub.
         }

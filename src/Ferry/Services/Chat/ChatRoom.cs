@@ -7,13 +7,20 @@ internal sealed class ChatRoom
     private int _next;
     private int _count;
 
-    public ChatRoom(string name, int historySize)
+    public ChatRoom(string name, int historySize, string creator)
     {
         Name = name;
+        Creator = creator;
         _history = new ChatDelivery[Math.Max(0, historySize)];
     }
 
     public string Name { get; }
+
+    /// <summary>The user who created the room; it counts against that user's room cap while it exists.</summary>
+    public string Creator { get; }
+
+    /// <summary>When the last member left a room that keeps history; null while it has members.</summary>
+    public DateTimeOffset? EmptySince { get; set; }
 
     public List<ChatMember> Members { get; } = [];
 

@@ -69,7 +69,7 @@ public sealed partial class StalePartSweeper(FilesService files, TimeSpan lifeti
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                SweepFailed(logger, ex.Message);
+                SweepFailed(logger, Protocol.LogText.Escape(ex.Message)); // the message names files that uploads named
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));

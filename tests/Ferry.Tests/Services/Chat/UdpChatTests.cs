@@ -11,7 +11,8 @@ namespace Ferry.Tests.Services.Chat;
 
 public class UdpChatTests
 {
-    private static async Task<(TestServer Server, UdpChatRelay Relay, byte[] Key)> StartAsync()
+    /// <summary>A server with the UDP chat relay on a free port and a known shared key.</summary>
+    internal static async Task<(TestServer Server, UdpChatRelay Relay, byte[] Key)> StartAsync()
     {
         var key = RandomNumberGenerator.GetBytes(32);
         var server = await TestServer.StartAsync(o =>

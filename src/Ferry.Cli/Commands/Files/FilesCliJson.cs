@@ -1,0 +1,85 @@
+using System.Text.Json.Serialization;
+
+namespace Ferry.Cli.Commands.Files;
+
+/// <summary><c>put --json</c> and <c>get --json</c>: the whole batch (README, "JSON output of the file commands").</summary>
+internal sealed record TransferReport
+{
+    /// <summary><c>put</c> or <c>get</c>.</summary>
+    public string Command { get; init; } = "";
+
+    public List<TransferReportFile> Files { get; init; } = [];
+
+    /// <summary>Paths not copied (symbolic links), as given.</summary>
+    public List<string> Skipped { get; init; } = [];
+
+    public int FileCount { get; init; }
+
+    /// <summary>Sizes of all files, in bytes.</summary>
+    public long TotalBytes { get; init; }
+
+    /// <summary>Bytes that were already there from an earlier, interrupted run (checked by hash, not sent again).</summary>
+    public long ResumedBytes { get; init; }
+
+    /// <summary>Bytes that crossed the network this time.</summary>
+    public long MovedBytes { get; init; }
+
+    public DateTime StartedAt { get; init; }
+
+    public DateTime FinishedAt { get; init; }
+
+    public double Seconds { get; init; }
+
+    /// <summary><see cref="MovedBytes"/> over <see cref="Seconds"/>.</summary>
+    public long BytesPerSecond { get; init; }
+}
+
+/// <summary>One verified file of a <see cref="TransferReport"/>.</summary>
+internal sealed record TransferReportFile
+{
+    /// <summary>Local path for put (<c>-</c> for stdin), remote path for get.</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>Remote path for put, local path for get (<c>-</c> for stdout).</summary>
+    public string Destination { get; init; } = "";
+
+    public long Size { get; init; }
+
+    public long ResumedBytes { get; init; }
+
+    public long MovedBytes { get; init; }
+
+    /// <summary>A partial copy was there but did not match, so the whole file was sent.</summary>
+    public bool Restarted { get; init; }
+
+    public string Sha256 { get; init; } = "";
+
+    public double Seconds { get; init; }
+}
+
+/// <summary><c>rm --json</c>.</summary>
+internal sealed record RemoveReport
+{
+    public string Command { get; init; } = "rm";
+
+    public List<string> Removed { get; init; } = [];
+}
+
+/// <summary><c>mkdir --json</c>.</summary>
+internal sealed record MkdirReport
+{
+    public string Command { get; init; } = "mkdir";
+
+    public string Created { get; init; } = "";
+
+    public bool Parents { get; init; }
+}
+
+// DateTime values are UTC, so they serialise as ISO 8601 with a 'Z'.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(TransferReport))]
+[JsonSerializable(typeof(RemoveReport))]
+[JsonSerializable(typeof(MkdirReport))]
+internal sealed partial class FilesCliJsonContext : JsonSerializerContext
+{
+}
