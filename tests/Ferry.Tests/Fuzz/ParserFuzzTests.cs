@@ -272,10 +272,10 @@ public class ParserFuzzTests
     [Fact]
     public void SignedHostileChatDatagramsDecodeOrAreRefusedWithAReason()
     {
-        var field = from name in Gen.Elements("v", "kind", "room", "nick", "text", "ts", "nonce", "mac", "x")
-                    from v in Gen.OneOf(JsonValue(2), Gen.Elements("1", "\"say\"", "\"deck\"", "\"ann\"", "\"AAAA\""))
+        var field = from name in Gen.Elements("v", "dir", "kind", "room", "nick", "text", "ts", "nonce", "mac", "x")
+                    from v in Gen.OneOf(JsonValue(2), Gen.Elements("1", "\"say\"", "\"deck\"", "\"ann\"", "\"AAAA\"", "\"up\"", "\"down\""))
                     select $"\"{name}\":{v}";
-        var objects = Gen.ListOf(field).Select(fields => "{\"v\":1,\"kind\":\"say\",\"room\":\"deck\",\"nick\":\"ann\",\"ts\":1,\"nonce\":\"n\"" +
+        var objects = Gen.ListOf(field).Select(fields => "{\"v\":1,\"dir\":\"up\",\"kind\":\"say\",\"room\":\"deck\",\"nick\":\"ann\",\"ts\":1,\"nonce\":\"n\"" +
             string.Concat(fields.Take(6).Select(f => "," + f)) + "}");
         var inputs = Gen.OneOf(
             objects.Select(Encoding.UTF8.GetBytes),
@@ -294,7 +294,7 @@ public class ParserFuzzTests
     {
         // The fuzz above signs what it sends; this shows the signing is right, so its inputs do reach the JSON.
         var packet = UdpChatPacket.Create("say", "deck", "ann", "hello");
-        var unsigned = Encoding.UTF8.GetBytes($$"""{"v":1,"kind":"say","room":"deck","nick":"ann","text":"hello","ts":{{packet.Timestamp}},"nonce":"{{packet.Nonce}}"}""");
+        var unsigned = Encoding.UTF8.GetBytes($$"""{"v":1,"dir":"up","kind":"say","room":"deck","nick":"ann","text":"hello","ts":{{packet.Timestamp}},"nonce":"{{packet.Nonce}}"}""");
         Assert.True(UdpChatPacket.TryDecode(FuzzTargets.Sign(unsigned), System.Security.Cryptography.SHA256.HashData("fuzz chat key"u8), out var decoded, out var error), error);
         Assert.Equal(packet, decoded);
     }
