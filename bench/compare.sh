@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/compare.sh — Ferry beside the tools people use instead, measured in ONE run on loopback.
 #
-#   bench/compare.sh [--quick] [--no-docs]          (FERRY=path/to/Ferry.Cli to use a prebuilt CLI)
+#   bench/compare.sh [--quick] [--write-docs]       (FERRY=path/to/Ferry.Cli to use a prebuilt CLI)
 #
 # Installs what it needs from Debian (iperf3, netcat-openbsd, openssh-server/client), then measures:
 #   iperf3 single stream (the loopback limit); nc piping a 1 GiB tmpfs file; scp and sftp of that file to a
@@ -10,19 +10,21 @@
 #   Node `net` echo (4-byte framing, 100 connections x 1 in flight x 32 B, each with its own load client);
 #   the line-by-line Python upload; 10,000 idle connections (server memory each, beside ThreadingTCPServer's);
 #   and Ferry doing the same (`ferry bench echo|put|get|exec`, when built).
-# Prints a Markdown table (what, Ferry, peer, ratio) and writes it into docs/performance.md between the
-# `compare:begin` / `compare:end` markers (unless --no-docs). Every step has a time limit; the whole run stays
+# Prints a Markdown table (what, Ferry, peer, ratio); only with --write-docs does it also write it into
+# docs/performance.md between the `compare:begin` / `compare:end` markers (a run never edits tracked files unless
+# asked; --no-docs, the old opt-out, is still accepted and is the default). Every step has a time limit; the whole run stays
 # under 10 minutes; every process and file it made is removed on exit, also on Ctrl+C.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quick=0
-write_docs=1
+write_docs=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
+    --write-docs) write_docs=1 ;;
     --no-docs) write_docs=0 ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -383,4 +385,6 @@ import os
 os.replace(doc + ".tmp", doc)
 EOF
   log "table written to docs/performance.md"
+else
+  log "docs/performance.md left as it was (--write-docs puts this table in it)"
 fi

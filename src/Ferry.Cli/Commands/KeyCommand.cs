@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Ferry.Cli.Infrastructure;
 using Ferry.Security;
 using Ferry.Security.SharedKey;
@@ -25,16 +27,29 @@ internal static class KeyCommand
     private static Command Show(CliContext cli)
     {
         var data = DataOption();
-        var command = new Command("show", "Print the key (to copy into another machine's ~/.ferry/key) and the certificate fingerprint") { data };
+        var json = CommonOptions.Json();
+        var command = new Command("show", "Print the key (to copy into another machine's ~/.ferry/key) and the certificate fingerprint; changes nothing") { data, json };
         command.SetAction(result =>
         {
-            var folder = Folder(result, data);
+            // Only reads: a missing key is reported, never created (a typo in --data must not mint a new identity).
+            var folder = Path.GetFullPath(result.GetValue(data) ?? StateFolder.Default());
             var path = Path.Combine(folder, StateFolder.KeyFileName);
-            var key = SharedKeyFile.LoadOrCreate(path);
+            if (!File.Exists(path))
+            {
+                cli.Error.WriteLine($"ferry: no key at {path}; 'ferry serve' creates one on first start, or 'ferry key rotate' writes one now");
+                return ExitCodes.Error;
+            }
+            var key = SharedKeyFile.Load(path);
             using var certificate = ServerIdentity.TryLoadPublic(folder);
+            var fingerprint = certificate is null ? null : CertificateFingerprint.Of(certificate);
+            if (result.GetValue(json))
+            {
+                cli.Out.WriteLine(JsonSerializer.Serialize(new KeyReport(path, SharedKeyFile.Format(key), fingerprint), KeyJsonContext.Default.KeyReport));
+                return ExitCodes.Ok;
+            }
             cli.Out.WriteLine($"key file:    {path}");
             cli.Out.WriteLine($"key:         {SharedKeyFile.Format(key)}");
-            cli.Out.WriteLine($"certificate: {(certificate is null ? "(none yet; 'ferry serve' creates it)" : CertificateFingerprint.Of(certificate))}");
+            cli.Out.WriteLine($"certificate: {fingerprint ?? "(none yet; 'ferry serve' creates it)"}");
             cli.Error.WriteLine("To let another machine in: save the key line in its ~/.ferry/key (chmod 600), or pass --key-file PATH.");
             return ExitCodes.Ok;
         });
@@ -64,3 +79,10 @@ internal static class KeyCommand
         return folder;
     }
 }
+
+/// <summary><c>ferry key show --json</c> (docs/cli-json.md): <c>certificateFingerprint</c> is null before the first <c>serve</c>.</summary>
+internal sealed record KeyReport(string KeyFile, string Key, string? CertificateFingerprint);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(KeyReport))]
+internal sealed partial class KeyJsonContext : JsonSerializerContext;

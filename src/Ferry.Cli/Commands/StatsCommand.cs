@@ -48,7 +48,7 @@ internal static class StatsCommand
         table.AddRow("bytes in / out", $"{FormatBytes(s.BytesIn)} / {FormatBytes(s.BytesOut)}");
         foreach (var (name, value) in s.Counters.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            table.AddRow(Markup.Escape(name.Replace('_', ' ')), $"{value:N0}");
+            table.AddRow(Markup.Escape(Label(name)), $"{value:N0}");
         }
         table.AddRow("resident memory", FormatBytes(s.Memory.WorkingSetBytes));
         table.AddRow("GC heap / committed", $"{FormatBytes(s.Memory.GcHeapBytes)} / {FormatBytes(s.Memory.GcCommittedBytes)}");
@@ -64,7 +64,20 @@ internal static class StatsCommand
         {
             table.AddRow(Markup.Escape($"requests: {type}"), $"{count:N0}");
         }
-        cli.Console.Write(table);
+        cli.WriteTable(table);
+    }
+
+    // "exec.processesRunning" reads "exec processes running".
+    private static string Label(string counter)
+    {
+        var label = new System.Text.StringBuilder(counter.Length + 4);
+        foreach (char c in counter)
+        {
+            if (c is '.' or '_') label.Append(' ');
+            else if (char.IsAsciiLetterUpper(c)) label.Append(' ').Append(char.ToLowerInvariant(c));
+            else label.Append(c);
+        }
+        return label.ToString();
     }
 
     internal static string FormatBytes(long bytes) => bytes switch

@@ -100,7 +100,7 @@ internal static class UserCommand
             {
                 table.AddRow(Markup.Escape(user.Name), Markup.Escape(user.Rights.Length == 0 ? "(none)" : string.Join(", ", user.Rights)), $"{user.Scram.Iterations:N0}");
             }
-            cli.Console.Write(table);
+            cli.WriteTable(table);
             return ExitCodes.Ok;
         });
         return command;

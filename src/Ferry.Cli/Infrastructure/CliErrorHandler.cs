@@ -22,7 +22,7 @@ internal static class CliErrorHandler
         FerryConnectException connect => (ExitCodes.CannotConnect, connect.Message),
         FerryException { Error: ProtocolError.AuthFailed or ProtocolError.Forbidden or ProtocolError.Unauthenticated } auth => (ExitCodes.AuthFailed, auth.Message),
         FerryException { Error: ProtocolError.Timeout } timeout => (ExitCodes.Timeout, timeout.Message),
-        FerryException remote => (ExitCodes.RemoteError, $"{remote.Message} [{remote.Code}]"),
+        FerryException remote => (ExitCodes.RemoteError, $"{ServerWords.ForCli(remote.Message)} [{remote.Code}]"),
         ConnectionClosedException closed => (ExitCodes.Error, closed.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "interrupted"),
         IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)

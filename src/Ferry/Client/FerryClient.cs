@@ -139,11 +139,15 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
         RequestAsync(type, request, requestInfo, responseInfo, ReadOnlyMemory<byte>.Empty, cancellationToken);
 
     /// <summary>Sends one request with a body and waits for its single response frame.</summary>
-    public async Task<Response<TResponse>> RequestAsync<TRequest, TResponse>(string type, TRequest? request, JsonTypeInfo<TRequest>? requestInfo,
+    public Task<Response<TResponse>> RequestAsync<TRequest, TResponse>(string type, TRequest? request, JsonTypeInfo<TRequest>? requestInfo,
         JsonTypeInfo<TResponse>? responseInfo, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+        => ExchangeAsync(type, request, requestInfo, body, new ResponseSink<TResponse>(responseInfo, maxBody: int.MaxValue), cancellationToken);
+
+    /// <summary>Sends one request and waits for <paramref name="sink"/>'s single response frame, within <see cref="FerryClientOptions.RequestTimeout"/>.</summary>
+    internal async Task<Response<TResponse>> ExchangeAsync<TRequest, TResponse>(string type, TRequest? request, JsonTypeInfo<TRequest>? requestInfo,
+        ReadOnlyMemory<byte> body, ResponseSink<TResponse> sink, CancellationToken cancellationToken)
     {
         long id = NextId();
-        var sink = new ResponseSink<TResponse>(responseInfo, maxBody: int.MaxValue);
         Register(id, sink);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (Options.RequestTimeout != Timeout.InfiniteTimeSpan) deadline.CancelAfter(Options.RequestTimeout);

@@ -53,6 +53,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     /// <summary>The server's log, for the authenticator.</summary>
     internal ILogger Logger => _logger;
 
+    /// <summary>The server's running totals, for services that keep a counter (processes running, transfers).</summary>
+    internal ServerStats Stats => _env.Stats;
+
     /// <summary>Whether the connection runs inside TLS.</summary>
     public bool IsTls { get; }
 

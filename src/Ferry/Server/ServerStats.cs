@@ -16,11 +16,14 @@ public sealed class ServerStats : IDisposable
     /// <summary>The meter every instrument is published on.</summary>
     public const string MeterName = "Ferry.Server";
 
-    /// <summary>Counter name: child processes the exec service is running.</summary>
-    public const string ExecProcessesRunning = "exec.processes_running";
+    // Counter names are camelCase like every other key of the stats response (docs/protocol.md §5.8); the metric
+    // instruments keep OpenTelemetry's snake_case (ferry.exec.processes_running), see MetricName.
 
-    /// <summary>Counter name: file transfers in progress.</summary>
-    public const string TransfersInProgress = "files.transfers_in_progress";
+    /// <summary>Counter name: child processes the exec service is running.</summary>
+    public const string ExecProcessesRunning = "exec.processesRunning";
+
+    /// <summary>Counter name: file transfers (uploads open and downloads streaming) in progress.</summary>
+    public const string TransfersInProgress = "files.transfersInProgress";
 
     // Requests are counted on the routes themselves (only mapped types, so a hostile peer cannot grow the table,
     // and the dispatch's one lookup serves both).
@@ -91,9 +94,21 @@ public sealed class ServerStats : IDisposable
         {
             var (meter, description) = state;
             var counter = new StatsCounter();
-            meter.CreateObservableUpDownCounter("ferry." + key, () => counter.Value, null, description);
+            meter.CreateObservableUpDownCounter(MetricName(key), () => counter.Value, null, description);
             return counter;
         }, (_meter, description));
+    }
+
+    /// <summary>The instrument name of counter <paramref name="key"/>: <c>ferry.</c> and the key in snake_case.</summary>
+    internal static string MetricName(string key)
+    {
+        var name = new System.Text.StringBuilder("ferry.", key.Length + 12);
+        foreach (char c in key)
+        {
+            if (char.IsAsciiLetterUpper(c)) name.Append('_').Append(char.ToLowerInvariant(c));
+            else name.Append(c);
+        }
+        return name.ToString();
     }
 
     /// <summary>Requests dispatched so far, by message type.</summary>
@@ -119,7 +134,6 @@ public sealed class ServerStats : IDisposable
         Interlocked.Add(ref _closedBytesOut, connection.BytesOut);
     }
 
-    /// <summary>Counts one request of a mapped <paramref name="type"/>.</summary>
     /// <summary>Reports the request counts kept on <paramref name="routes"/>.</summary>
     internal void Observe(ServiceRegistry routes) => _routes = routes;
 

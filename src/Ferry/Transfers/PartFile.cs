@@ -44,7 +44,7 @@ public sealed class PartFile : IAsyncDisposable, IReceiveTarget
 
     /// <summary>
     /// Opens (creating it, readable and writable by its owner only when <paramref name="createMode"/> says so) the
-    /// <c>.part</c> at <paramref name="path"/>, locked against other writers. See <see cref="AdoptAsync"/> for
+    /// <c>.part</c> at <paramref name="path"/>, locked against other writers. See <see cref="AdoptAsync(SafeFileHandle, bool, long, CancellationToken)"/> for
     /// <paramref name="resume"/> and <paramref name="keepAtMost"/>.
     /// </summary>
     public static Task<PartFile> OpenAsync(string path, bool resume, long keepAtMost = long.MaxValue, UnixFileMode? createMode = null,

@@ -160,7 +160,7 @@ internal static class BenchChatCommand
         table.AddRow("latency p50 / p99 / p99.9", $"{r.P50Millis:N2} / {r.P99Millis:N2} / {r.P999Millis:N2} ms");
         table.AddRow("latency max", $"{r.MaxMillis:N2} ms");
         table.AddRow("lost / members dropped / errors", r.Lost + r.Dropped + r.Errors == 0 ? "0 / 0 / 0" : $"[red]{r.Lost} / {r.Dropped} / {r.Errors}[/]");
-        cli.Console.Write(table);
+        cli.WriteTable(table);
     }
 }
 

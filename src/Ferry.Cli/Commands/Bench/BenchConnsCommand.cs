@@ -302,7 +302,7 @@ internal static class BenchConnsCommand
         table.AddRow("fresh echo connections", $"{r.FreshSamples:N0} ({r.FreshErrors} errors)");
         table.AddRow("fresh connect+echo p50 / p99", $"{r.FreshP50Micros / 1000:0.##} / [bold]{r.FreshP99Micros / 1000:0.##}[/] ms");
         table.AddRow("fresh echo alone p99", $"{r.FreshEchoOnlyP99Micros / 1000:0.##} ms");
-        cli.Console.Write(table);
+        cli.WriteTable(table);
     }
 }
 

@@ -144,7 +144,7 @@ internal static class BenchEchoCommand
         table.AddRow("latency max", $"{r.MaxMicros:N0} µs");
         table.AddRow("connect p50 / p99", $"{r.ConnectP50Micros:N0} / {r.ConnectP99Micros:N0} µs");
         table.AddRow("errors", r.Errors == 0 ? "0" : $"[red]{r.Errors}[/]");
-        cli.Console.Write(table);
+        cli.WriteTable(table);
     }
 }
 

@@ -114,7 +114,7 @@ internal static class BenchExecCommand
             table.AddRow("remote ÷ local (p50)", $"{r.P50Micros / lp50:0.00}×");
         }
         if (r.OutputMegabytesPerSecond is { } mbps) table.AddRow($"output {r.OutputBytes:N0} B", $"{mbps:N1} MB/s");
-        cli.Console.Write(table);
+        cli.WriteTable(table);
     }
 
     private sealed record TimedSummary(double P50Micros, double P99Micros, double TotalSeconds);

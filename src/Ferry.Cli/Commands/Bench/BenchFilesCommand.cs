@@ -49,7 +49,7 @@ internal static class BenchFilesCommand
             table.AddRow("time", $"{report.Seconds:0.000} s");
             table.AddRow("[bold]MB/s[/]", $"[bold]{report.MegabytesPerSecond:0.0}[/]");
             table.AddRow("verified SHA-256", report.Sha256[..16] + "…");
-            cli.Console.Write(table);
+            cli.WriteTable(table);
             return ExitCodes.Ok;
         });
         return command;

@@ -92,7 +92,7 @@ internal static class BenchHandshakeCommand
         table.AddRow("[bold]handshakes/s[/]", $"[bold]{r.HandshakesPerSecond:N1}[/]");
         table.AddRow("latency p50 / p99 / max", $"{r.P50Micros:N0} / {r.P99Micros:N0} / {r.MaxMicros:N0} µs");
         table.AddRow("errors", r.Errors == 0 ? "0" : $"[red]{r.Errors}[/] ({Markup.Escape(r.FirstError ?? "")})");
-        cli.Console.Write(table);
+        cli.WriteTable(table);
     }
 }
 

@@ -178,7 +178,7 @@ internal static class BenchTimeCommand
         table.AddRow("lost (no reply in 200 ms)", r.Lost == 0 ? "0" : $"[yellow]{r.Lost:N0}[/]");
         if (r.KissOfDeath > 0) table.AddRow("kiss-o'-death replies", $"[red]{r.KissOfDeath:N0}[/]");
         if (r.Refused > 0) table.AddRow("refused (ICMP)", $"[red]{r.Refused:N0}[/]");
-        cli.Console.Write(table);
+        cli.WriteTable(table);
     }
 }
 

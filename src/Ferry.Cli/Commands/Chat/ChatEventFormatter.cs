@@ -54,8 +54,9 @@ internal sealed class ChatEventFormatter(bool colour)
     private static string Strip(string? text) => ChatText.StripControls(text ?? "?");
 }
 
+// Optional fields (seq, to, nick, history, reason) are left out when unset; time is ISO 8601 UTC like every --json.
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault, Converters = [typeof(Infrastructure.UtcTimestampConverter)])]
 [JsonSerializable(typeof(ChatEvent))]
 internal sealed partial class ChatCliJsonContext : JsonSerializerContext
 {

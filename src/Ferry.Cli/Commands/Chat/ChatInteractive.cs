@@ -57,7 +57,7 @@ internal static class ChatInteractive
                 }
                 catch (Exception ex) when (ChatCommand.IsUserError(ex))
                 {
-                    editor.WriteAbove(formatter.Error(ex.Message));
+                    editor.WriteAbove(formatter.Error(Infrastructure.ServerWords.ForCli(ex.Message)));
                 }
             }
         }

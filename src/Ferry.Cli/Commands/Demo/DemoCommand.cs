@@ -19,7 +19,7 @@ internal static class DemoCommand
                 "TCP keeps bytes in order but not message boundaries: sends merge, reads split, a big reply spills into the next. " +
                 "Then Ferry's length header fixes all three, and the course's slower handshake fix is measured against it.",
                 "ferry demo sticky\nferry demo sticky --case NAME");
-            cli.Console.Write(table);
+            cli.WriteTable(table);
             cli.Console.MarkupLine("[grey]sticky cases:[/] " + string.Join(", ", StickyDemo.Cases.Select(c => c.Name)));
             return ExitCodes.Ok;
         });

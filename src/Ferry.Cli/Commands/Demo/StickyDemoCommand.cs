@@ -48,7 +48,7 @@ internal static class StickyDemoCommand
             {
                 var outcome = await StickyDemo.RunAsync(name, cancellationToken: ct).ConfigureAwait(false);
                 results.Add(outcome);
-                if (!asJson) StickyDemoRendering.Render(cli.Console, outcome);
+                if (!asJson) StickyDemoRendering.Render(cli.Console, outcome, plain: !cli.StdOutIsTerminal);
             }
             bool all = results.All(r => r.EffectObserved);
             if (asJson)

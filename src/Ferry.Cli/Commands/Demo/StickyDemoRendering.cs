@@ -1,4 +1,5 @@
 using Ferry.Cli.Demos.Sticky;
+using Ferry.Cli.Infrastructure;
 using Spectre.Console;
 
 namespace Ferry.Cli.Commands.Demo;
@@ -8,7 +9,7 @@ internal static class StickyDemoRendering
 {
     private const int DataWidth = 48;
 
-    public static void Render(IAnsiConsole console, StickyCaseResult result)
+    public static void Render(IAnsiConsole console, StickyCaseResult result, bool plain)
     {
         console.WriteLine();
         console.Write(new Rule($"[bold]{Markup.Escape(result.Title)}[/] [grey]({result.Name})[/]").LeftJustified());
@@ -27,7 +28,7 @@ internal static class StickyDemoRendering
                     $"[yellow]{Markup.Escape(Printable.Shorten(step.Text, DataWidth))}[/]",
                     Markup.Escape(step.Explanation));
             }
-            console.Write(table);
+            console.WriteTable(table, plain);
         }
         if (result.Measurement is { } m)
         {
@@ -36,7 +37,7 @@ internal static class StickyDemoRendering
                 .AddColumn(new TableColumn("seconds").RightAligned()).AddColumn(new TableColumn("messages/s").RightAligned());
             table.AddRow("length, wait for recv_ready, data", $"{m.Messages:N0}", $"{m.HandshakeSeconds:0.000}", $"[red]{m.HandshakeMessagesPerSecond:N0}[/]");
             table.AddRow("length header (Ferry frame)", $"{m.Messages:N0}", $"{m.HeaderSeconds:0.000}", $"[green]{m.HeaderMessagesPerSecond:N0}[/]");
-            console.Write(table);
+            console.WriteTable(table, plain);
         }
         console.MarkupLine(result.EffectObserved
             ? $"[green]✓ observed:[/] {Markup.Escape(result.Verdict)}"

@@ -19,6 +19,8 @@ internal static class ExecCommand
         };
         var timeout = new Option<double?>("--timeout", "-t") { Description = "Kill the command, and everything it started, after this many seconds" + Durations.Hint, CustomParser = Durations.ParseOptionalSeconds };
         var noStdin = new Option<bool>("--no-stdin") { Description = "Give the command no input (ssh -n; here -n is a count, as in every ferry command) instead of forwarding stdin" };
+        var json = CommonOptions.Json();
+        json.Description = "Collect the command's output and print one JSON object (exitCode, signal, timedOut, stdout, stderr, ...) when it ends; ferry still exits with its code";
         var commandLine = new Argument<string[]>("COMMAND")
         {
             Description = "The command and its arguments, after --. One argument is a whole shell command line ('ls | wc -l'); several are quoted one by one",
@@ -31,22 +33,33 @@ internal static class ExecCommand
         command.Add(env);
         command.Add(timeout);
         command.Add(noStdin);
+        command.Add(json);
         command.Add(commandLine);
         command.SetAction(async (result, ct) =>
         {
+            bool asJson = result.GetValue(json);
+            using var capturedOut = asJson ? new MemoryStream() : null;
+            using var capturedErr = asJson ? new MemoryStream() : null;
             var remote = new RemoteCommand(ShellQuoting.Join(result.GetValue(commandLine) ?? []))
             {
                 WorkingDirectory = result.GetValue(cwd),
                 Environment = ParseEnvironment(result.GetValue(env) ?? []),
                 Timeout = ParseTimeout(result.GetValue(timeout)),
                 StandardInput = result.GetValue(noStdin) ? null : cli.StdIn,
-                OnStandardOutput = RemoteOutput.StdOut(cli),
-                OnStandardError = RemoteOutput.StdErr(cli),
+                OnStandardOutput = capturedOut is null ? RemoteOutput.StdOut(cli) : capturedOut.WriteAsync,
+                OnStandardError = capturedErr is null ? RemoteOutput.StdErr(cli) : capturedErr.WriteAsync,
             };
             await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var exit = await client.ExecAsync(remote, ct).ConfigureAwait(false);
+                if (capturedOut is not null && capturedErr is not null)
+                {
+                    var report = ExecReport.Of(remote.CommandLine, exit, System.Diagnostics.Stopwatch.GetElapsedTime(started), capturedOut, capturedErr);
+                    cli.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, ExecJsonContext.Default.ExecReport));
+                    return exit.TimedOut ? ExitCodes.Timeout : exit.ExitCode;
+                }
                 await cli.StdOut.FlushAsync(ct).ConfigureAwait(false);
                 return Report(cli, exit, remote.Timeout);
             }

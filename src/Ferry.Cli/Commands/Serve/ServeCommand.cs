@@ -29,9 +29,11 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 10,
         };
 
+        var json = CommonOptions.Json();
+        json.Description = "Print the start-up report (listeners, modes, file root) as one JSON line on stdout; logs stay on stderr";
         var command = new Command("serve", "Run a Ferry server (127.0.0.1:7070 by default; state in ~/.ferry)")
         {
-            listen, unix, data, plaintext, shutdown,
+            listen, unix, data, plaintext, shutdown, json,
         };
         // Each feature owns its serve flags; add a feature's group here.
         IServeOptionGroup[] groups =
@@ -61,12 +63,12 @@ internal static class ServeCommand
 
             FerryPaths.EnsureDirectory(server.DataDirectory);
             bool verbose = result.GetValue(CommonOptions.Verbose);
-            return await RunAsync(cli, options, verbose, ct).ConfigureAwait(false);
+            return await RunAsync(cli, options, verbose, result.GetValue(json), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    internal static async Task<int> RunAsync(CliContext cli, FerryHostOptions options, bool verbose, CancellationToken ct)
+    internal static async Task<int> RunAsync(CliContext cli, FerryHostOptions options, bool verbose, bool json, CancellationToken ct)
     {
         await using var server = FerryHost.Build(options, logging => logging
             .AddSimpleConsole(o =>
@@ -81,18 +83,7 @@ internal static class ServeCommand
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information));
         await server.StartAsync(ct).ConfigureAwait(false);
 
-        var mode = options.Server.Plaintext ? "plaintext" : "TLS";
-        cli.Out.WriteLine($"ferry serve: listening on {string.Join(", ", server.Endpoints.Select(Describe))} ({mode})");
-        cli.Out.WriteLine($"  state folder: {options.Server.DataDirectory}");
-        if (server.CertificateFingerprint is { } fingerprint) cli.Out.WriteLine($"  certificate:  {fingerprint}");
-        cli.Out.WriteLine($"  shared key:   {Path.Combine(options.Server.DataDirectory, Security.StateFolder.KeyFileName)} (clients on this machine use it; 'ferry key show' to copy it)");
-        if (server.ExtraEndPoint("tcp-echo") is { } tcpEcho) cli.Out.WriteLine($"  raw TCP echo: {Describe(tcpEcho)}");
-        if (server.Services.GetService(typeof(Datagrams.UdpEchoListener)) is Datagrams.UdpEchoListener udp)
-        {
-            cli.Out.WriteLine($"  raw UDP echo: {udp.LocalEndPoint}");
-        }
-        cli.Out.WriteLine("Press Ctrl+C to stop.");
-        cli.Out.Flush();
+        ServeBanner.Write(cli, ServeBanner.Describe(server, options), json);
 
         try
         {
@@ -107,6 +98,4 @@ internal static class ServeCommand
         cli.Error.WriteLine("ferry serve: stopped");
         return ExitCodes.Ok;
     }
-
-    private static string Describe(EndPoint endPoint) => endPoint is UnixDomainSocketEndPoint ? "unix:" + endPoint : endPoint.ToString()!;
 }

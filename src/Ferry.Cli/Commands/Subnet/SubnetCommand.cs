@@ -54,7 +54,7 @@ internal static class SubnetCommand
             }
             else
             {
-                SubnetRendering.Render(cli.Console, report, result.GetValue(bits));
+                SubnetRendering.Render(cli.Console, report, result.GetValue(bits), plain: !cli.StdOutIsTerminal);
             }
             return ExitCodes.Ok;
         });

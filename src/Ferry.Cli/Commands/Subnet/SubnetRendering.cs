@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ferry.Cli.Infrastructure;
 using Ferry.Networking;
 using Spectre.Console;
 
@@ -7,7 +8,7 @@ namespace Ferry.Cli.Commands.Subnet;
 /// <summary>Draws a subnet calculation as tables (and the binary AND, with --bits).</summary>
 internal static class SubnetRendering
 {
-    public static void Render(IAnsiConsole console, SubnetCommand.Calculation calculation, bool bits)
+    public static void Render(IAnsiConsole console, SubnetCommand.Calculation calculation, bool bits, bool plain)
     {
         var s = calculation.Subnet;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("subnet").AddColumn(Markup.Escape(s.ToString()));
@@ -21,10 +22,10 @@ internal static class SubnetRendering
         table.AddRow("usable hosts", $"{Count(s.UsableHosts)} [grey](of {Count(s.Addresses)} addresses)[/]");
         if (s.Class is { } c) table.AddRow("class", $"{c} [grey]({ClassMeaning(c)})[/]");
         table.AddRow("kind", Kinds(s.Kinds, s.IsIPv4));
-        console.Write(table);
+        console.WriteTable(table, plain);
         foreach (var note in s.Notes) console.MarkupLine($"[grey]note: {Markup.Escape(note)}[/]");
         if (bits) RenderBits(console, calculation);
-        if (calculation.Others.Count > 0) RenderOthers(console, calculation);
+        if (calculation.Others.Count > 0) RenderOthers(console, calculation, plain);
     }
 
     private static void RenderBits(IAnsiConsole console, SubnetCommand.Calculation calculation)
@@ -81,7 +82,7 @@ internal static class SubnetRendering
         return $"[green]{bits[..bar]}[/]|[grey]{bits[(bar + 1)..]}[/]";
     }
 
-    private static void RenderOthers(IAnsiConsole console, SubnetCommand.Calculation calculation)
+    private static void RenderOthers(IAnsiConsole console, SubnetCommand.Calculation calculation, bool plain)
     {
         var s = calculation.Subnet;
         console.WriteLine();
@@ -95,7 +96,7 @@ internal static class SubnetRendering
                 o.SameSubnet ? "[green]yes[/]" : "[red]no[/]",
                 o.SameSubnet ? "same LAN: sent directly" : "other network: via a router");
         }
-        console.Write(table);
+        console.WriteTable(table, plain);
     }
 
     private static string Count(System.Numerics.BigInteger n) => n.ToString("N0", CultureInfo.InvariantCulture);

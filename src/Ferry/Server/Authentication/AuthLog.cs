@@ -25,7 +25,8 @@ internal static partial class AuthLog
     [LoggerMessage(100, LogLevel.Warning, "Failed {Method} login from {Remote} as '{User}': {Reason} (failure {Count} from this address; answered after {DelayMs} ms)")]
     private static partial void LoginFailedCore(ILogger logger, string method, string remote, string user, string reason, int count, long delayMs);
 
-    [LoggerMessage(101, LogLevel.Debug, "{Remote} authenticated as '{User}' by {Method}")]
+    // Information, like sshd's "Accepted ... for USER from ADDR": the login half of the audit trail (exec is the other).
+    [LoggerMessage(101, LogLevel.Information, "Login: {Remote} authenticated as '{User}' by {Method}")]
     private static partial void LoginSucceededCore(ILogger logger, string remote, string user, string method);
 
     [LoggerMessage(102, LogLevel.Warning, "Refused a connection from {Remote}: {Reason}")]

@@ -69,7 +69,7 @@ public sealed class ChatHub : IDisposable
                 }
                 else
                 {
-                    throw new FerryException(ProtocolError.AlreadyExists, $"the nick '{nick}' is taken on this server; choose another (--nick NAME or /nick NAME)");
+                    throw new FerryException(ProtocolError.AlreadyExists, $"the nick '{nick}' is taken on this server; choose another (chat.nick, or 'nick' on chat.join)");
                 }
             }
             var old = member.Nick;
@@ -131,7 +131,7 @@ public sealed class ChatHub : IDisposable
         var overflowed = new List<ChatMember>();
         lock (_gate)
         {
-            if (member.Room is not { } room) throw new FerryException(ProtocolError.NotFound, "you are not in a room; join one first (/join ROOM)");
+            if (member.Room is not { } room) throw new FerryException(ProtocolError.NotFound, "you are not in a room; join one first (chat.join)");
             LeaveCore(member, room, "left", overflowed);
         }
         DropAll(overflowed);
@@ -144,7 +144,7 @@ public sealed class ChatHub : IDisposable
         long seq;
         lock (_gate)
         {
-            if (member.Room is not { } room) throw new FerryException(ProtocolError.NotFound, "you are not in a room; join one first (/join ROOM)");
+            if (member.Room is not { } room) throw new FerryException(ProtocolError.NotFound, "you are not in a room; join one first (chat.join)");
             if (!string.IsNullOrEmpty(roomName) && !string.Equals(roomName, room.Name, StringComparison.OrdinalIgnoreCase))
             {
                 throw new FerryException(ProtocolError.NotFound, $"you are in '{room.Name}', not '{ChatText.StripControls(roomName)}'; join it first");
@@ -169,7 +169,7 @@ public sealed class ChatHub : IDisposable
             if (member.Nick is null) throw new FerryException(ProtocolError.BadRequest, "choose a nick before sending private messages (chat.nick or chat.join)");
             if (!_nicks.TryGetValue(target, out recipient) || recipient.Room is null)
             {
-                throw new FerryException(ProtocolError.NotFound, $"nobody called '{target}' is in a room on this server (/who lists a room's members)");
+                throw new FerryException(ProtocolError.NotFound, $"nobody called '{target}' is in a room on this server (chat.who lists a room's members)");
             }
             var message = new ChatEventMessage { Kind = "private", Room = recipient.Room.Name, From = member.Nick, To = recipient.Nick, Time = Now() };
             overflowed = !recipient.TryEnqueue(new ChatDelivery(recipient.JoinId, message, text));
@@ -184,7 +184,7 @@ public sealed class ChatHub : IDisposable
         {
             var name = string.IsNullOrEmpty(roomName) ? member.Room?.Name : ChatText.ValidateName(roomName, "room", Options.MaxRoomLength);
             if (name is null) throw new FerryException(ProtocolError.BadRequest, "you are not in a room; name one (chat.who with 'room')");
-            if (!_rooms.TryGetValue(name, out var room) || IsExpired(room, _time.GetUtcNow())) throw new FerryException(ProtocolError.NotFound, $"there is no room '{name}' (/rooms lists them)");
+            if (!_rooms.TryGetValue(name, out var room) || IsExpired(room, _time.GetUtcNow())) throw new FerryException(ProtocolError.NotFound, $"there is no room '{name}' (chat.rooms lists them)");
             return new ChatWhoMessage { Room = room.Name, Members = [.. room.Members.Select(m => m.Nick!)] };
         }
     }
@@ -232,7 +232,7 @@ public sealed class ChatHub : IDisposable
                 // Try the next suffix.
             }
         }
-        throw new FerryException(ProtocolError.Busy, "could not find a free default nick; choose one with --nick");
+        throw new FerryException(ProtocolError.Busy, "could not find a free default nick; choose one with chat.nick");
     }
 
     private void LeaveCore(ChatMember member, ChatRoom room, string reason, List<ChatMember> overflowed)
@@ -253,7 +253,7 @@ public sealed class ChatHub : IDisposable
         if (_rooms.Count >= Options.MaxRooms)
         {
             throw new FerryException(ProtocolError.Busy,
-                $"busy: this server already has {Options.MaxRooms} rooms (its chat room cap); join an existing one (ferry chat --rooms lists them), or wait: empty rooms are freed {Describe(Options.EmptyRoomLifetime)} after their last member leaves");
+                $"busy: this server already has {Options.MaxRooms} rooms (its chat room cap); join an existing one (chat.rooms lists them), or wait: empty rooms are freed {Describe(Options.EmptyRoomLifetime)} after their last member leaves");
         }
         _createdBy.TryGetValue(creator, out int created);
         if (created >= Options.MaxRoomsPerUser)

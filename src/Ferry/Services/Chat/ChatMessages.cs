@@ -17,9 +17,11 @@ public sealed record ChatJoinReply
 
     public string Nick { get; init; } = "";
 
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string[] Members { get; init; } = [];
 
-    /// <summary>How many history messages follow (each a <c>chat.event</c> with <c>history: true</c>).</summary>
+    /// <summary>How many history messages follow (each a <c>chat.event</c> with <c>history: true</c>); always written, 0 included.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public int History { get; init; }
 }
 
@@ -32,6 +34,7 @@ public sealed record ChatSayRequest
 /// <summary>The <c>ok</c> answering <c>chat.say</c>: the message's sequence number in its room.</summary>
 public sealed record ChatSayReply
 {
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long Seq { get; init; }
 }
 
@@ -58,11 +61,12 @@ public sealed record ChatWhoMessage
 /// <summary>The <c>ok</c> answering <c>chat.rooms</c>.</summary>
 public sealed record ChatRoomsReply
 {
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public ChatRoomInfo[] Rooms { get; init; } = [];
 }
 
 /// <summary>One room in a <c>chat.rooms</c> answer.</summary>
-public sealed record ChatRoomInfo(string Name, int Members);
+public sealed record ChatRoomInfo(string Name, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int Members);
 
 /// <summary>
 /// The fields of a <c>chat.event</c> frame; for <c>message</c> and <c>private</c> the body is the text.
@@ -83,7 +87,8 @@ public sealed record ChatEventMessage
     /// <summary>The new nick of a <c>nick</c> event.</summary>
     public string? Nick { get; init; }
 
-    /// <summary>Server time, Unix milliseconds.</summary>
+    /// <summary>Server time, Unix milliseconds; always written.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long Time { get; init; }
 
     /// <summary>The message's sequence number in its room (messages only).</summary>

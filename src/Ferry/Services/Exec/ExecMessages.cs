@@ -30,13 +30,15 @@ public sealed class ExecStdinMessage
 /// <summary>Fields of <c>exec.exit</c>, the last frame of an exec exchange.</summary>
 public sealed class ExecExitMessage
 {
-    /// <summary>The exit code; 128+N when a signal N ended the command, as shells report it.</summary>
+    /// <summary>The exit code; 128+N when a signal N ended the command, as shells report it. Always written, 0 included.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public int ExitCode { get; set; }
 
     /// <summary>The signal's name (<c>SIGKILL</c>, ...) when the code says a signal ended the command.</summary>
     public string? Signal { get; set; }
 
-    /// <summary>Whether the server killed the command because it ran past its timeout.</summary>
+    /// <summary>Whether the server killed the command because it ran past its timeout. Always written.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public bool TimedOut { get; set; }
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ferry.Protocol;
 using Ferry.Server;
 
@@ -59,6 +60,8 @@ public sealed class ExecService : IFerryService
                 $"busy: this connection already runs {_options.MaxPerConnection} commands (the server's --max-exec-per-connection); wait for one to finish");
         }
         ExecProcess? process = null;
+        var processes = request.Session.Stats.Counter(ServerStats.ExecProcessesRunning);
+        bool background = false;
         try
         {
             if (Interlocked.Increment(ref _running) > _options.MaxConcurrent)
@@ -67,29 +70,54 @@ public sealed class ExecService : IFerryService
                     $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
             }
             process = ExecProcess.Start(command, directory, start.Env);
+            processes.Increment();
             table.Attach(request.Id, process);
             var connection = request.Connection;
             long id = request.Id;
             bool keepStdin = start.Stdin ?? true;
             int chunk = _options.ChunkBytes;
+            var session = request.Session;
+            var user = LogText.Escape(session.Principal?.Name ?? "-");
+            var shown = LogText.Escape(command);
+            ExecLog.Started(session.Logger, user, session.RemoteAddress, id, shown);
+            long began = Stopwatch.GetTimestamp();
             request.Session.StartBackground(id, async ct =>
             {
                 try
                 {
-                    var exit = await process.RunAsync(connection, id, keepStdin, timeout, chunk, ct).ConfigureAwait(false);
+                    ExecExitMessage exit;
+                    try
+                    {
+                        exit = await process.RunAsync(connection, id, keepStdin, timeout, chunk, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or IOException)
+                    {
+                        var reason = !ct.IsCancellationRequested ? "failed: " + LogText.Escape(ex.Message)
+                            : connection.Closed.IsCancellationRequested ? "killed: the connection closed" : "killed: cancelled";
+                        ExecLog.Stopped(session.Logger, user, session.RemoteAddress, id, reason, Stopwatch.GetElapsedTime(began).TotalSeconds, shown);
+                        throw;
+                    }
+                    var detail = exit.TimedOut ? $" ({exit.Signal}, timed out)" : exit.Signal is { } signal ? $" ({signal})" : "";
+                    ExecLog.Ended(session.Logger, user, session.RemoteAddress, id, exit.ExitCode, detail, Stopwatch.GetElapsedTime(began).TotalSeconds, shown);
                     await connection.SendAsync(MessageTypes.ExecExit, id, exit, ExecJsonContext.Default.ExecExitMessage, ct).ConfigureAwait(false);
                 }
                 finally
                 {
+                    processes.Decrement();
                     table.Release(id);
                     Interlocked.Decrement(ref _running);
                 }
             });
+            background = true;
             return ValueTask.CompletedTask;
         }
-        catch
+        catch when (!background)
         {
-            if (process is not null) _ = process.KillAsync();
+            if (process is not null)
+            {
+                processes.Decrement();
+                _ = process.KillAsync();
+            }
             table.Release(request.Id);
             Interlocked.Decrement(ref _running);
             throw;

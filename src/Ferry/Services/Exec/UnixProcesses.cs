@@ -24,7 +24,7 @@ internal static partial class UnixProcesses
 
     /// <summary>
     /// Makes this process the parent of orphaned descendants (Linux), so killed grandchildren whose shell died first
-    /// become our zombies, which <see cref="ReapGroup"/> collects, instead of init's (which, in containers, may never reap).
+    /// become our zombies, which <see cref="ReapGroupAsync"/> collects, instead of init's (which, in containers, may never reap).
     /// </summary>
     public static void BecomeSubreaper()
     {

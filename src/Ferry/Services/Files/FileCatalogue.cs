@@ -84,7 +84,7 @@ internal sealed class FileCatalogue(FilesOptions options, Func<FileSandbox> sand
         {
             if (!remove.Recursive && Directory.EnumerateFileSystemEntries(target.EntryPath).Any())
             {
-                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' is a folder that is not empty; use -r to remove it with its contents");
+                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' is a folder that is not empty; set 'recursive' to remove it with its contents");
             }
             Directory.Delete(target.EntryPath, recursive: remove.Recursive);
         }

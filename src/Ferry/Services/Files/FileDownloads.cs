@@ -33,8 +33,10 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
         }
         var connection = request.Connection;
         long id = request.Id;
+        var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
         try
         {
+            transfers.Increment();
             // The file is opened in the background work, on the thread pool: never on the connection's read loop.
             request.Session.StartBackground(id, async ct =>
             {
@@ -43,7 +45,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
                     var target = sandbox().Resolve(get.Path);
                     if (Directory.Exists(target.RealPath))
                     {
-                        throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; use -r to copy folders");
+                        throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; file.get reads files only; list a folder with file.list");
                     }
                     var source = new SourceFile(File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan));
                     await using var _ = source.ConfigureAwait(false);
@@ -55,6 +57,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
                 }
                 finally
                 {
+                    transfers.Decrement();
                     Interlocked.Decrement(ref _streaming);
                     slots.Return();
                 }
@@ -62,6 +65,7 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
         }
         catch
         {
+            transfers.Decrement();
             Interlocked.Decrement(ref _streaming);
             slots.Return();
             throw;

@@ -30,7 +30,7 @@ public static class FileErrors
             FileNotFoundException or DirectoryNotFoundException => new FerryException(ProtocolError.NotFound, $"no such file or folder: '{name}'", ex),
             UnauthorizedAccessException => new FerryException(ProtocolError.IoError, $"permission denied on '{name}' (is the folder read-only?)", ex),
             FileChangedException changed => new FerryException(ProtocolError.IoError, $"'{name}': {changed.Message}", ex),
-            IOException io when IsDiskFull(io) => new FerryException(ProtocolError.IoError, $"no space left on the device writing '{name}'; free some space, then re-run with --resume", ex),
+            IOException io when IsDiskFull(io) => new FerryException(ProtocolError.IoError, $"no space left on the device writing '{name}'; free some space, then resume the upload ('resume' with the same 'key')", ex),
             IOException io when IsReadOnlyFileSystem(io) => new FerryException(ProtocolError.IoError, $"'{name}' is on a read-only file system", ex),
             IOException io => new FerryException(ProtocolError.IoError, $"'{name}': {FirstLine(io.Message)}", ex),
             _ => new FerryException(ProtocolError.Internal, $"'{name}': {FirstLine(ex.Message)}", ex),

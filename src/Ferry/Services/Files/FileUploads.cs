@@ -27,7 +27,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         if (uploads.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
@@ -44,7 +44,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
         if (Directory.Exists(target.RealPath)) throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' is a folder");
         if (File.Exists(target.RealPath) && !put.Force)
         {
-            throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' already exists; use --force to overwrite it");
+            throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' already exists; set 'force' to overwrite it");
         }
         var parent = Path.GetDirectoryName(target.RealPath)!;
         Directory.CreateDirectory(parent);
@@ -92,7 +92,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
 
     public async ValueTask DataAsync(ServerRequest request, FileRequestScope scope)
     {
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         var upload = uploads.Get(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}; send file.put first");
         scope.Path = upload.Request.Path;
@@ -134,7 +134,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
     public async ValueTask DoneAsync(ServerRequest request, FileRequestScope scope)
     {
         var done = request.Read(FilesJsonContext.Default.FileDone);
-        var uploads = request.Session.GetFeature(_ => new UploadTable());
+        var uploads = UploadTable.Of(request.Session);
         var upload = uploads.Remove(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}");
         var put = upload.Request;
@@ -154,7 +154,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             await upload.DisposeAsync().ConfigureAwait(false);
             if (received != put.Length)
             {
-                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept for --resume");
+                throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept: 'resume' with the same 'key' continues it");
             }
             if (!Sha256Hex.Same(actual, done.Sha256))
             {
@@ -169,7 +169,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             }
             catch (IOException) when (!put.Force && File.Exists(upload.TargetPath))
             {
-                throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' appeared while uploading; use --force to overwrite it (the upload is kept for --resume)");
+                throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' appeared while uploading; set 'force' to overwrite it (the partial file was kept: 'resume' with the same 'key' continues it)");
             }
         }
         finally

@@ -6,9 +6,13 @@ namespace Ferry.Services.Files;
 /// The uploads open on one connection, by request id. When the connection ends, every open <c>.part</c> is
 /// closed and left in place, so the same upload can resume later.
 /// </summary>
-internal sealed class UploadTable : IExchangeTable, IAsyncDisposable
+internal sealed class UploadTable(StatsCounter transfers) : IExchangeTable, IAsyncDisposable
 {
     private readonly Dictionary<long, Upload> _uploads = [];
+
+    /// <summary>The table of <paramref name="session"/>, created on first use; open uploads count as transfers in progress.</summary>
+    public static UploadTable Of(ServerSession session) =>
+        session.GetFeature(static s => new UploadTable(s.Stats.Counter(ServerStats.TransfersInProgress)));
 
     public int Count
     {
@@ -20,7 +24,12 @@ internal sealed class UploadTable : IExchangeTable, IAsyncDisposable
 
     public bool TryAdd(long id, Upload upload)
     {
-        lock (_uploads) return _uploads.TryAdd(id, upload);
+        lock (_uploads)
+        {
+            if (!_uploads.TryAdd(id, upload)) return false;
+            transfers.Increment();
+            return true;
+        }
     }
 
     public Upload? Get(long id)
@@ -30,7 +39,12 @@ internal sealed class UploadTable : IExchangeTable, IAsyncDisposable
 
     public Upload? Remove(long id)
     {
-        lock (_uploads) return _uploads.Remove(id, out var upload) ? upload : null;
+        lock (_uploads)
+        {
+            if (!_uploads.Remove(id, out var upload)) return null;
+            transfers.Decrement();
+            return upload;
+        }
     }
 
     public bool Contains(long id)
@@ -45,6 +59,7 @@ internal sealed class UploadTable : IExchangeTable, IAsyncDisposable
         {
             open = [.. _uploads.Values];
             _uploads.Clear();
+            transfers.Add(-open.Length);
         }
         foreach (var upload in open) await upload.DisposeAsync().ConfigureAwait(false);
     }

@@ -44,7 +44,7 @@ public sealed class FileSystemFailureTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<FerryException>(() => client.UploadAsync(big, "small/big.bin"));
         Assert.Equal(ProtocolError.IoError, error.Error);
         Assert.Contains("no space left", error.Message, StringComparison.Ordinal);
-        Assert.Contains("--resume", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'resume'", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(small, "big.bin")), "a partial upload must never take the final name");
 
         // Same connection, somewhere with room: works, and is intact.

@@ -101,7 +101,7 @@ public sealed class FileTransferTests : IDisposable
         await client.UploadAsync(first, "same.bin");
         var refused = await Assert.ThrowsAsync<FerryException>(() => client.UploadAsync(second, "same.bin"));
         Assert.Equal(ProtocolError.AlreadyExists, refused.Error);
-        Assert.Contains("--force", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("set 'force'", refused.Message, StringComparison.Ordinal); // protocol words: library users read it too
         Assert.Equal(FileTestData.Sha256(first), FileTestData.Sha256(Path.Combine(_root, "same.bin")));
         Assert.Empty(Directory.GetFiles(_root, "*.part"));
 
@@ -195,7 +195,7 @@ public sealed class FileTransferTests : IDisposable
         Assert.Equal(("f.txt", "file", 42L), (stat.Name, stat.Kind, stat.Length));
 
         var notEmpty = await Assert.ThrowsAsync<FerryException>(() => client.RemoveAsync("a"));
-        Assert.Contains("-r", notEmpty.Message, StringComparison.Ordinal);
+        Assert.Contains("set 'recursive'", notEmpty.Message, StringComparison.Ordinal); // protocol words (the CLI says -r)
         await client.RemoveAsync("a/b/f.txt");
         var gone = await Assert.ThrowsAsync<FerryException>(() => client.StatAsync("a/b/f.txt"));
         Assert.Equal(ProtocolError.NotFound, gone.Error);
