@@ -7,6 +7,14 @@ cd "$root"
 # The tests drive real peers (nc, python3, chrony, tmux, strace, node, the C toolchain): install the missing ones
 # (quiet when all are there; one line saying what is missing when it cannot install).
 "$root/tests/install-peers.sh"
+# The process-level tests run the CLI a user runs, as CI does: the launcher builds it (Native AOT where the C
+# toolchain is; nothing to do when it is up to date) and FERRY_CLI names it. A ReadyToRun fallback is not named:
+# the tests then run the build beside them, and the tool-package test packs the framework-dependent package.
+if [ -z "${FERRY_CLI:-}" ]; then
+  if "$root/ferry" --version >/dev/null && [ "$(cat "$root/artifacts/cli/.build-kind" 2>/dev/null)" = aot ]; then
+    export FERRY_CLI="$root/artifacts/cli/Ferry.Cli"
+  fi
+fi
 results="$root/TestResults"
 rm -rf "$results"
 dotnet test Ferry.slnx -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"

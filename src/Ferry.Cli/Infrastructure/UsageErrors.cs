@@ -43,7 +43,11 @@ internal static partial class UsageErrors
             {
                 foreach (var token in argument.Tokens)
                 {
-                    if (token.Value.Length > 1 && token.Value[0] == '-' && !afterDoubleDash.Contains(token)) return $"unknown option '{token.Value}'";
+                    if (token.Value.Length <= 1 || token.Value[0] != '-' || afterDoubleDash.Contains(token)) continue;
+                    // 'ferry exec host ls -la': the remote command's own options are meant, not ours.
+                    return command.Command.Name == "exec" && !ReferenceEquals(argument.Tokens[0], token)
+                        ? $"unknown option '{token.Value}'; put the remote command after '--'"
+                        : $"unknown option '{token.Value}'";
                 }
             }
         }

@@ -220,6 +220,8 @@ public class ParserConventionTests
         Assert.Null(UsageErrors.Describe(root.Parse(["rm", "h", "--", "-odd"])));
         Assert.Null(UsageErrors.Describe(root.Parse(["get", "h", "x", "--to", "-"]))); // '-' alone is a name (stdout)
         Assert.Null(UsageErrors.Describe(root.Parse(["exec", "h", "--", "sort", "-r"])));
+        Assert.Equal("ferry exec: unknown option '-r'; put the remote command after '--' (see 'ferry exec --help')",
+            UsageErrors.Describe(root.Parse(["exec", "h", "sort", "-r"])));
         Assert.Null(UsageErrors.Describe(root.Parse(["ls", "h", "--bogus", "--help"]))); // help wins, as in git
     }
 
