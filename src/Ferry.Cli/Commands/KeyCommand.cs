@@ -44,7 +44,7 @@ internal static class KeyCommand
             var fingerprint = certificate is null ? null : CertificateFingerprint.Of(certificate);
             if (result.GetValue(json))
             {
-                cli.Out.WriteLine(JsonSerializer.Serialize(new KeyReport(path, SharedKeyFile.Format(key), fingerprint), KeyJsonContext.Default.KeyReport));
+                cli.Out.WriteLine(JsonSerializer.Serialize(new KeyReport(path, SharedKeyFile.Format(key), fingerprint), KeyJsonContext.Relaxed.KeyReport));
                 return ExitCodes.Ok;
             }
             cli.Out.WriteLine($"key file:    {path}");
@@ -85,4 +85,10 @@ internal sealed record KeyReport(string KeyFile, string Key, string? Certificate
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(KeyReport))]
-internal sealed partial class KeyJsonContext : JsonSerializerContext;
+internal sealed partial class KeyJsonContext : JsonSerializerContext
+{
+    private static KeyJsonContext? s_relaxed;
+
+    // Lazily: the generated Default is set up in another part of this partial class, in no fixed order.
+    public static KeyJsonContext Relaxed => s_relaxed ??= new(CliJson.Relaxed(Default));
+}

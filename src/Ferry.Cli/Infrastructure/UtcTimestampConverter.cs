@@ -19,3 +19,14 @@ internal sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(Text(value));
 }
+
+/// <summary>
+/// The encoder of the CLI's own --json output: it goes to terminals and pipes, never into HTML, so <c>&gt;</c>,
+/// <c>&amp;</c>, <c>+</c> and non-ASCII text stay readable instead of becoming <c>\u003E</c> escapes.
+/// </summary>
+internal static class CliJson
+{
+    /// <summary><paramref name="context"/>'s options with the relaxed encoder (build once per context).</summary>
+    public static System.Text.Json.JsonSerializerOptions Relaxed(System.Text.Json.Serialization.JsonSerializerContext context) =>
+        new(context.Options) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}

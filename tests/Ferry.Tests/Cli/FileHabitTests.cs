@@ -103,6 +103,33 @@ public sealed class FileHabitTests : IDisposable
     }
 
     [Fact]
+    public async Task WhileAPartialCopyIsCheckedProgressSaysSoBeforeAnyByteMoves()
+    {
+        await using var server = await TestServer.StartAsync(o => o.Files.Root = _root);
+        const long size = 6L * 1024 * 1024;
+        var source = FileTestData.Create(_local, "up.bin", size, seed: 11);
+        long kept = await CutUploadAsync(server, source, "up.bin", killAt: 2L * 1024 * 1024);
+        var client = await server.ConnectAsync();
+        var seen = new List<FileTransferProgress>();
+        await client.UploadAsync(source, "up.bin", new FileTransferOptions { Resume = true, Progress = p => { lock (seen) seen.Add(p); } });
+        // First "is there a partial copy?", then "checking N bytes", then bytes move from N on.
+        Assert.Equal(new FileTransferProgress("up.bin", 0, size) { Checking = true }, seen[0]);
+        Assert.Equal(new FileTransferProgress("up.bin", kept, size) { Checking = true }, seen[1]);
+        Assert.Equal(new FileTransferProgress("up.bin", kept, size), seen[2]);
+        Assert.All(seen.Skip(2), p => Assert.False(p.Checking));
+
+        var partial = new byte[1_000_000];
+        using (var file = File.OpenRead(source)) file.ReadExactly(partial);
+        var local = Path.Combine(_local, "down.bin");
+        File.WriteAllBytes(local + ".part", partial);
+        seen.Clear();
+        await client.DownloadAsync("up.bin", local, new FileTransferOptions { Resume = true, Progress = p => { lock (seen) seen.Add(p); } });
+        Assert.Equal(new FileTransferProgress("up.bin", 1_000_000, 0) { Checking = true }, seen[0]);
+        Assert.Equal(new FileTransferProgress("up.bin", 1_000_000, size), seen[1]);
+        Assert.Equal(FileTestData.Sha256(source), FileTestData.Sha256(local));
+    }
+
+    [Fact]
     public async Task ADownloadRunAgainResumesByDefaultAndSaysHowMuch()
     {
         await using var server = await TestServer.StartAsync(o => o.Files.Root = _root);
@@ -237,11 +264,11 @@ public sealed class FileHabitTests : IDisposable
         foreach (var name in new[] { "startedAt", "finishedAt" })
         {
             var text = put.GetProperty(name).GetString()!;
-            Assert.EndsWith("Z", text, StringComparison.Ordinal);
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", text);
             var at = DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(Math.Abs((DateTimeOffset.UtcNow - at).TotalMinutes) < 5, text);
         }
-        Assert.True(put.GetProperty("seconds").GetDouble() >= 0);
+        Assert.True(put.GetProperty("durationSeconds").GetDouble() >= 0);
 
         var get = Json(await CliHarness.RunAsync(Args(server, "get", "x/y/a.bin", "--to", Path.Combine(_local, "back.bin"), "--json")));
         Assert.Equal("get", get.GetProperty("command").GetString());

@@ -102,6 +102,7 @@ public class OutputTests
         Assert.Equal(4, root.GetProperty("stdoutBytes").GetInt64());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("stdoutBase64").ValueKind);
         Assert.Contains("exit 3", root.GetProperty("command").GetString());
+        Assert.Contains("printf 'err' >&2", result.StdOut, StringComparison.Ordinal); // readable, not \u003E\u0026
         AssertCamelCase(root);
     }
 

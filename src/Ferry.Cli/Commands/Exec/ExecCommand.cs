@@ -57,7 +57,7 @@ internal static class ExecCommand
                 if (capturedOut is not null && capturedErr is not null)
                 {
                     var report = ExecReport.Of(remote.CommandLine, exit, System.Diagnostics.Stopwatch.GetElapsedTime(started), capturedOut, capturedErr);
-                    cli.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, ExecJsonContext.Default.ExecReport));
+                    cli.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, ExecJsonContext.Relaxed.ExecReport));
                     return exit.TimedOut ? ExitCodes.Timeout : exit.ExitCode;
                 }
                 await cli.StdOut.FlushAsync(ct).ConfigureAwait(false);

@@ -38,4 +38,10 @@ internal sealed record ExecReport(
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ExecReport))]
-internal sealed partial class ExecJsonContext : JsonSerializerContext;
+internal sealed partial class ExecJsonContext : JsonSerializerContext
+{
+    private static ExecJsonContext? s_relaxed;
+
+    // Lazily: the generated Default is set up in another part of this partial class, in no fixed order.
+    public static ExecJsonContext Relaxed => s_relaxed ??= new(Ferry.Cli.Infrastructure.CliJson.Relaxed(Default));
+}

@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
+using Ferry.Cli.Infrastructure;
 
 namespace Ferry.Cli.Commands.Files;
 
-/// <summary><c>put --json</c> and <c>get --json</c>: the whole batch (README, "JSON output of the file commands").</summary>
+/// <summary><c>put --json</c> and <c>get --json</c>: the whole batch (docs/cli-json.md).</summary>
 internal sealed record TransferReport
 {
     /// <summary><c>put</c> or <c>get</c>.</summary>
@@ -24,13 +25,13 @@ internal sealed record TransferReport
     /// <summary>Bytes that crossed the network this time.</summary>
     public long MovedBytes { get; init; }
 
-    public DateTime StartedAt { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
 
-    public DateTime FinishedAt { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
 
-    public double Seconds { get; init; }
+    public double DurationSeconds { get; init; }
 
-    /// <summary><see cref="MovedBytes"/> over <see cref="Seconds"/>.</summary>
+    /// <summary><see cref="MovedBytes"/> over <see cref="DurationSeconds"/>.</summary>
     public long BytesPerSecond { get; init; }
 }
 
@@ -54,7 +55,7 @@ internal sealed record TransferReportFile
 
     public string Sha256 { get; init; } = "";
 
-    public double Seconds { get; init; }
+    public double DurationSeconds { get; init; }
 }
 
 /// <summary><c>rm --json</c>.</summary>
@@ -75,8 +76,8 @@ internal sealed record MkdirReport
     public bool Parents { get; init; }
 }
 
-// DateTime values are UTC, so they serialise as ISO 8601 with a 'Z'.
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+// Timestamps in the one style of every --json output: ISO 8601, UTC, 'Z', milliseconds.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(TransferReport))]
 [JsonSerializable(typeof(RemoveReport))]
 [JsonSerializable(typeof(MkdirReport))]

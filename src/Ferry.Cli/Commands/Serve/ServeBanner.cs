@@ -42,7 +42,7 @@ internal static class ServeBanner
     {
         if (json)
         {
-            cli.Out.WriteLine(JsonSerializer.Serialize(r, ServeJsonContext.Default.ServeReport));
+            cli.Out.WriteLine(JsonSerializer.Serialize(r, ServeJsonContext.Relaxed.ServeReport));
             cli.Out.Flush();
             return;
         }
@@ -83,4 +83,10 @@ internal sealed record ServeChatReport(int History, int MaxTextBytes);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ServeReport))]
-internal sealed partial class ServeJsonContext : JsonSerializerContext;
+internal sealed partial class ServeJsonContext : JsonSerializerContext
+{
+    private static ServeJsonContext? s_relaxed;
+
+    // Lazily: the generated Default is set up in another part of this partial class, in no fixed order.
+    public static ServeJsonContext Relaxed => s_relaxed ??= new(CliJson.Relaxed(Default));
+}
