@@ -10,7 +10,7 @@ namespace Ferry.Services.Files;
 /// background and closed with <c>file.done</c> carrying its SHA-256. A client's partial copy is built on only if its
 /// hash matches the file's start.
 /// </summary>
-internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sandbox)
+internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, FileIo io)
 {
     private int _streaming; // across all connections
 
@@ -42,14 +42,11 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
             {
                 try
                 {
-                    var target = sandbox().Resolve(get.Path);
-                    if (Directory.Exists(target.RealPath))
-                    {
-                        throw new FerryException(ProtocolError.BadRequest, $"'{FileSandbox.Printable(get.Path)}' is a folder; file.get reads files only; list a folder with file.list");
-                    }
-                    var source = new SourceFile(File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan));
+                    // Resolved and opened in one step, non-blocking and regular files only (a FIFO cannot hold the thread).
+                    var opened = await io.RunAsync(() => root().OpenRead(get.Path), ct).ConfigureAwait(false);
+                    var source = new SourceFile(opened.Handle);
                     await using var _ = source.ConfigureAwait(false);
-                    await SendAsync(connection, id, source, target.RealPath, get, ct).ConfigureAwait(false);
+                    await SendAsync(connection, id, source, opened, get, ct).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex) && !connection.Closed.IsCancellationRequested)
                 {
@@ -88,15 +85,15 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileSandbox> sand
         public void Return() => Interlocked.Decrement(ref _taken);
     }
 
-    private static async Task SendAsync(FrameConnection connection, long id, SourceFile source, string path, FileGetRequest get, CancellationToken ct)
+    private static async Task SendAsync(FrameConnection connection, long id, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)
     {
         await source.ResumeAsync(get.Offset, get.PrefixSha256, ct).ConfigureAwait(false);
         await connection.SendAsync(MessageTypes.FileReady, id, new FileReady
         {
             Offset = source.Offset,
             Length = source.Length,
-            Mtime = FileMetadata.ToUnixMilliseconds(File.GetLastWriteTimeUtc(path)),
-            Mode = FileMetadata.ModeOf(path),
+            Mtime = opened.MtimeMilliseconds,
+            Mode = opened.Mode,
         }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
         var sha = await source.SendAsync(connection, id, cancellationToken: ct).ConfigureAwait(false);
         await connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);

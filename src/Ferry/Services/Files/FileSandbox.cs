@@ -7,6 +7,9 @@ namespace Ferry.Services.Files;
 /// Turns remote paths into real paths inside one root folder, refusing anything that could reach outside it or
 /// misbehave on another platform. Pure path resolution: it reads link targets but never creates, opens or changes
 /// anything, so a refused path has touched nothing. Every refusal is a <see cref="ProtocolError.BadPath"/> naming the path.
+/// <see cref="Validate"/> is the path rule every file request passes; <see cref="Resolve"/> is a check by path, so what
+/// it answers can be stale by the time the path is used: the file service acts through <see cref="FileRoot"/>, which on
+/// Linux resolves and acts in one step by directory descriptors (docs/security.md §7) and uses Resolve only elsewhere.
 /// </summary>
 public sealed class FileSandbox
 {

@@ -9,7 +9,7 @@ namespace Ferry.Services.Files;
 /// Uploads (<c>file.put</c>, <c>file.data</c>, <c>file.done</c>): data streams into a <c>.part</c> beside the target,
 /// hashed as it arrives, and takes the final name only after the sender's SHA-256 matches.
 /// </summary>
-internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbox, PartClaims claims)
+internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, FileIo io, PartClaims claims)
 {
     private const int DefaultFileMode = 0x1A4; // 0644
     private const UnixFileMode PartFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -32,43 +32,35 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
         }
-        var target = sandbox().Resolve(put.Path);
-        if (target.IsRoot) throw FileSandbox.Bad(put.Path, "that is the root folder; name a file inside it");
-        var name = Path.GetFileName(target.RealPath);
-        if (name.EndsWith(PartNames.Suffix, StringComparison.OrdinalIgnoreCase))
-        {
-            throw FileSandbox.Bad(put.Path, $"names ending in '{PartNames.Suffix}' are reserved for partial transfers");
-        }
         string key = KeyOf(put);
-        var shown = FileSandbox.Printable(put.Path);
-        if (Directory.Exists(target.RealPath)) throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' is a folder");
-        if (File.Exists(target.RealPath) && !put.Force)
-        {
-            throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' already exists; set 'force' to overwrite it");
-        }
-        var parent = Path.GetDirectoryName(target.RealPath)!;
-        Directory.CreateDirectory(parent);
-        var partPath = Path.Join(parent, PartNames.ForUpload(name, key));
-
-        var claim = put.Resume
-            ? await claims.ClaimAsync(partPath, s_takeOverPatience, request.CancellationToken).ConfigureAwait(false)
-            : claims.TryClaim(partPath);
-        if (claim is null) throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress on another connection");
+        var path = put.Path;
+        var shown = FileSandbox.Printable(path);
+        // Checked, parent folders created and the folder held (by descriptor on Linux) in one step, off the read loop.
+        var place = await io.RunAsync(() => root().PrepareUpload(path, put.Force), request.CancellationToken).ConfigureAwait(false);
+        var partName = PartNames.ForUpload(place.Name, key);
+        PartClaims.Claim? claim = null;
         PartFile part;
         try
         {
-            part = await PartFile.OpenAsync(partPath, put.Resume, keepAtMost: put.Length, PartFileMode, request.CancellationToken).ConfigureAwait(false);
+            var partKey = place.ClaimKey(partName);
+            claim = put.Resume
+                ? await claims.ClaimAsync(partKey, s_takeOverPatience, request.CancellationToken).ConfigureAwait(false)
+                : claims.TryClaim(partKey);
+            if (claim is null) throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress on another connection");
+            var handle = await io.RunAsync(() => place.OpenPart(partName, PartFileMode), request.CancellationToken).ConfigureAwait(false);
+            part = await PartFile.AdoptAsync(handle, put.Resume, keepAtMost: put.Length, request.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            claim.Dispose();
+            claim?.Dispose();
+            place.Dispose();
             if (FileErrors.IsLockConflict(ex))
             {
                 throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress", ex);
             }
             throw;
         }
-        var upload = new Upload(put, target.RealPath, part, claim);
+        var upload = new Upload(put, place, partName, part, claim);
         if (!uploads.TryAdd(request.Id, upload))
         {
             await upload.DisposeAsync().ConfigureAwait(false);
@@ -151,26 +143,18 @@ internal sealed class FileUploads(FilesOptions options, Func<FileSandbox> sandbo
             }
             actual = await upload.Part.CompleteAsync(request.CancellationToken).ConfigureAwait(false);
             long received = upload.Part.Position;
-            await upload.DisposeAsync().ConfigureAwait(false);
+            await upload.ClosePartAsync().ConfigureAwait(false);
             if (received != put.Length)
             {
                 throw new FerryException(ProtocolError.BadRequest, $"'{shown}' ended after {received} of {put.Length} bytes; the partial file was kept: 'resume' with the same 'key' continues it");
             }
             if (!Sha256Hex.Same(actual, done.Sha256))
             {
-                File.Delete(upload.PartPath);
+                await io.RunAsync(() => upload.Place.DeletePart(upload.PartName), request.CancellationToken).ConfigureAwait(false);
                 throw new FerryException(ProtocolError.HashMismatch,
                     $"'{shown}' arrived damaged (SHA-256 {actual[..16]}… ≠ sent {(done.Sha256 is { Length: >= 16 } s ? s[..16] : done.Sha256 ?? "nothing")}…); it was discarded, nothing was written under its name");
             }
-            FileMetadata.Apply(upload.PartPath, put.Mtime, put.Mode ?? DefaultFileMode);
-            try
-            {
-                File.Move(upload.PartPath, upload.TargetPath, overwrite: put.Force);
-            }
-            catch (IOException) when (!put.Force && File.Exists(upload.TargetPath))
-            {
-                throw new FerryException(ProtocolError.AlreadyExists, $"'{shown}' appeared while uploading; set 'force' to overwrite it (the partial file was kept: 'resume' with the same 'key' continues it)");
-            }
+            await io.RunAsync(() => upload.Place.Commit(upload.PartName, put.Mtime, put.Mode ?? DefaultFileMode, put.Force, put.Path), request.CancellationToken).ConfigureAwait(false);
         }
         finally
         {

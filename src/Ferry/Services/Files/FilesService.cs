@@ -12,6 +12,7 @@ namespace Ferry.Services.Files;
 public sealed class FilesService : IFerryService
 {
     private readonly Lazy<FileSandbox> _sandbox;
+    private readonly Lazy<FileRoot> _root;
     private readonly FileUploads _uploads;
     private readonly FileDownloads _downloads;
     private readonly FileCatalogue _catalogue;
@@ -22,14 +23,22 @@ public sealed class FilesService : IFerryService
     {
         var root = options.Root ?? Path.Combine(dataDirectory, "files");
         _sandbox = new Lazy<FileSandbox>(() => new FileSandbox(root), LazyThreadSafetyMode.ExecutionAndPublication);
-        FileSandbox Sandbox() => _sandbox.Value;
-        _uploads = new FileUploads(options, Sandbox, Claims);
-        _downloads = new FileDownloads(options, Sandbox);
-        _catalogue = new FileCatalogue(options, Sandbox);
+        _root = new Lazy<FileRoot>(() => FileRoot.Open(_sandbox.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+        FileRoot Root() => _root.Value;
+        var io = new FileIo(Math.Clamp(Environment.ProcessorCount * 4, 8, 64));
+        _uploads = new FileUploads(options, Root, io, Claims);
+        _downloads = new FileDownloads(options, Root, io);
+        _catalogue = new FileCatalogue(options, Root, io);
     }
 
     /// <summary>The sandbox (created, with its root folder, on first use).</summary>
     public FileSandbox Sandbox => _sandbox.Value;
+
+    /// <summary>
+    /// Whether the file operations are safe against a local process swapping links while they run (true on Linux,
+    /// where the root is walked by directory descriptors; docs/security.md).
+    /// </summary>
+    public bool RaceFree => _root.Value.RaceFree;
 
     /// <summary>The <c>.part</c> files uploads and the stale-part sweep hold, across all connections.</summary>
     public PartClaims Claims { get; } = new();
@@ -39,7 +48,7 @@ public sealed class FilesService : IFerryService
     /// holds (see <see cref="StalePartSweeper.Sweep"/>). Returns how many files and bytes went.
     /// </summary>
     public (int Count, long Bytes) SweepStaleParts(DateTime cutoffUtc, CancellationToken cancellationToken = default) =>
-        StalePartSweeper.Sweep(Sandbox.Root, Claims, cutoffUtc, cancellationToken);
+        _root.Value.SweepParts(Claims, cutoffUtc, cancellationToken);
 
     public async ValueTask HandleAsync(ServerRequest request)
     {

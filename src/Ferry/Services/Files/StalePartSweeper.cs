@@ -1,4 +1,3 @@
-using Ferry.Transfers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,36 +22,8 @@ public sealed partial class StalePartSweeper(FilesService files, TimeSpan lifeti
     /// </summary>
     public static (int Count, long Bytes) Sweep(string root, PartClaims claims, DateTime cutoffUtc, CancellationToken cancellationToken = default)
     {
-        var walk = new EnumerationOptions
-        {
-            RecurseSubdirectories = true,
-            IgnoreInaccessible = true,
-            AttributesToSkip = FileAttributes.ReparsePoint,
-            MatchCasing = MatchCasing.CaseSensitive,
-        };
-        int count = 0;
-        long bytes = 0;
-        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + PartNames.Suffix, walk))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!PartNames.IsUploadPart(file.Name) || file.LastWriteTimeUtc >= cutoffUtc) continue;
-            using var claim = claims.TryClaim(file.FullName);
-            if (claim is null) continue;
-            try
-            {
-                file.Refresh();
-                if (!file.Exists || file.LastWriteTimeUtc >= cutoffUtc) continue;
-                long length = file.Length;
-                file.Delete();
-                count++;
-                bytes += length;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or not ours to delete: the next sweep looks again.
-            }
-        }
-        return (count, bytes);
+        using var fileRoot = FileRoot.Open(new FileSandbox(root));
+        return fileRoot.SweepParts(claims, cutoffUtc, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

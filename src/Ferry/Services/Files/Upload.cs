@@ -2,39 +2,49 @@ using Ferry.Transfers;
 
 namespace Ferry.Services.Files;
 
-/// <summary>One upload in progress on a connection: its target, its <c>.part</c> file and the claim on it.</summary>
+/// <summary>One upload in progress on a connection: the folder it goes in, its <c>.part</c> file and the claim on it.</summary>
 internal sealed class Upload : IAsyncDisposable
 {
     private readonly PartClaims.Claim _claim;
     private int _disposed;
+    private int _partClosed;
 
-    public Upload(FilePutRequest request, string targetPath, PartFile part, PartClaims.Claim claim)
+    public Upload(FilePutRequest request, UploadPlace place, string partName, PartFile part, PartClaims.Claim claim)
     {
         Request = request;
-        TargetPath = targetPath;
+        Place = place;
+        PartName = partName;
         Part = part;
         _claim = claim;
     }
 
     public FilePutRequest Request { get; }
 
-    public string TargetPath { get; }
+    /// <summary>The folder the <c>.part</c> and the target are in (held until disposed).</summary>
+    public UploadPlace Place { get; }
 
-    public string PartPath => _claim.PartPath;
+    public string PartName { get; }
 
     public PartFile Part { get; }
 
-    /// <summary>Closes the <c>.part</c> (kept for resume unless the caller deletes it) and frees its name.</summary>
+    /// <summary>Closes the <c>.part</c> file (kept for resume unless the caller deletes it); the claim and the folder stay held.</summary>
+    public async ValueTask ClosePartAsync()
+    {
+        if (Interlocked.Exchange(ref _partClosed, 1) == 0) await Part.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the <c>.part</c>, frees its name and lets go of the folder.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            await Part.DisposeAsync().ConfigureAwait(false);
+            await ClosePartAsync().ConfigureAwait(false);
         }
         finally
         {
             _claim.Dispose();
+            Place.Dispose();
         }
     }
 }
