@@ -35,6 +35,15 @@ public sealed class FerryServerOptions
     /// <summary>How long graceful shutdown waits for in-flight work before aborting connections.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Authenticated connections at once, in all (<c>--max-connections</c>); a login beyond it is refused with <c>busy</c>.</summary>
+    public int MaxConnections { get; set; } = 16_384;
+
+    /// <summary>
+    /// Authenticated connections one user may hold at once (<c>--max-connections-per-user</c>); every shared-key client
+    /// is the one user <c>key</c>. A login beyond it is refused with <c>busy</c>.
+    /// </summary>
+    public int MaxConnectionsPerUser { get; set; } = 10_240;
+
     /// <summary>
     /// How long a background component (UDP chat, SNTP, UDP echo, the .part sweeper) waits before it is restarted after
     /// a fault; the wait doubles with each fault in a row, up to <see cref="ServiceRestartMaxDelay"/>.

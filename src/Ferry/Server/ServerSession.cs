@@ -19,6 +19,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private IExchangeTable[] _exchangeTables = []; // the features that keep ids open; copy-on-write, read per frame
     private readonly CancellationTokenSource _handshakeDeadline;
     private readonly IDisposable? _preAuthSlot;
+    private IDisposable? _admission; // this connection's place under the authenticated-connection caps
     private TaskCompletionSource? _idle;
     private SessionState _state = SessionState.AwaitingHello;
     private bool _draining;
@@ -243,6 +244,11 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             }, ProtocolJsonContext.Default.HelloResponse, cancellationToken).ConfigureAwait(false);
             if (authenticator is null)
             {
+                if (TryAdmit(Principal.Anonymous) is { } refusal)
+                {
+                    await Connection.FailAsync(CloseReason.Rejected, ProtocolError.Busy, refusal).ConfigureAwait(false);
+                    return;
+                }
                 BecomeReady(Principal.Anonymous);
             }
             else
@@ -253,7 +259,25 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
 
         var principal = await _env.Authenticator!.OnFrameAsync(this, header, body, cancellationToken).ConfigureAwait(false);
-        if (principal is not null) BecomeReady(principal);
+        if (principal is null) return;
+        // The built-in authenticator admits before it answers auth.ok; another one is admitted here.
+        if (TryAdmit(principal) is { } refused)
+        {
+            await Connection.FailAsync(CloseReason.Rejected, ProtocolError.Busy, refused).ConfigureAwait(false);
+            return;
+        }
+        BecomeReady(principal);
+    }
+
+    /// <summary>
+    /// Takes this connection's place under the caps on authenticated connections (in all and per user), once.
+    /// Returns null when admitted, else the <c>busy</c> message naming the cap that is full.
+    /// </summary>
+    internal string? TryAdmit(Principal principal)
+    {
+        if (_admission is not null) return null;
+        _admission = _env.Caps.TryEnter(principal.Name, out var refusal);
+        return refusal;
     }
 
     // protocol.md §3.1: one budget from accept to authenticated. The peer is told why before the close, like any
@@ -378,6 +402,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         _handshakeDeadline.Dispose();
         _preAuthSlot?.Dispose();
+        _admission?.Dispose();
         await Connection.DisposeAsync().ConfigureAwait(false);
     }
 

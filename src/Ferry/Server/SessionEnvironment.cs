@@ -12,4 +12,7 @@ internal sealed record SessionEnvironment(
 {
     /// <summary>The server's running totals (connections, requests, bytes).</summary>
     public ServerStats Stats { get; init; } = new();
+
+    /// <summary>The caps on authenticated connections, in all and per user.</summary>
+    public ConnectionCaps Caps { get; } = new(Options.MaxConnections, Options.MaxConnectionsPerUser);
 }

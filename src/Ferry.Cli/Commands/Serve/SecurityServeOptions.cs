@@ -5,7 +5,7 @@ using Ferry.Hosting;
 
 namespace Ferry.Cli.Commands.Serve;
 
-/// <summary><c>--insecure</c> and the pre-authentication caps.</summary>
+/// <summary><c>--insecure</c>, the pre-authentication caps and the caps on authenticated connections.</summary>
 internal sealed class SecurityServeOptions : IServeOptionGroup
 {
     private readonly Option<bool> _insecure = new("--insecure")
@@ -23,11 +23,24 @@ internal sealed class SecurityServeOptions : IServeOptionGroup
         DefaultValueFactory = _ => 512,
     };
 
+    private readonly Option<int> _maxConnections = new("--max-connections")
+    {
+        Description = "Authenticated connections at once, in all; a login beyond it is refused as busy",
+        DefaultValueFactory = _ => 16_384,
+    };
+    private readonly Option<int> _maxPerUser = new("--max-connections-per-user")
+    {
+        Description = "Authenticated connections one user may hold at once (all shared-key clients are the user 'key')",
+        DefaultValueFactory = _ => 10_240,
+    };
+
     public void AddTo(Command command)
     {
         command.Add(_insecure);
         command.Add(_maxPerAddress);
         command.Add(_maxTotal);
+        command.Add(_maxConnections);
+        command.Add(_maxPerUser);
     }
 
     public void Apply(ParseResult result, FerryHostOptions options)
@@ -39,6 +52,12 @@ internal sealed class SecurityServeOptions : IServeOptionGroup
         if (server.Authentication.MaxUnauthenticatedPerAddress < 1 || server.Authentication.MaxUnauthenticated < 1)
         {
             throw new CliUsageException("--max-unauthenticated and --max-unauthenticated-per-address must be at least 1");
+        }
+        server.MaxConnections = result.GetValue(_maxConnections);
+        server.MaxConnectionsPerUser = result.GetValue(_maxPerUser);
+        if (server.MaxConnections < 1 || server.MaxConnectionsPerUser < 1)
+        {
+            throw new CliUsageException("--max-connections and --max-connections-per-user must be at least 1");
         }
         if (server.Plaintext && !server.Insecure && server.Endpoints.OfType<IPEndPoint>().FirstOrDefault(e => !IPAddress.IsLoopback(e.Address)) is { } exposed)
         {

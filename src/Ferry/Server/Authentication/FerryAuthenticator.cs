@@ -91,6 +91,11 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
             return null;
         }
         var principal = new Principal("key", AuthMethods.Key, Rights.All);
+        if (session.TryAdmit(principal) is { } refusal)
+        {
+            await RefuseAsync(session, header.Id, ProtocolError.Busy, refusal).ConfigureAwait(false);
+            return null;
+        }
         await session.Connection.SendAsync(MessageTypes.AuthOk, header.Id, new AuthOkMessage
         {
             User = principal.Name,
@@ -113,6 +118,11 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
             throw new ScramException("the account was removed during the handshake", authenticationFailed: true);
         }
         var principal = new Principal(user, AuthMethods.Scram, account.Rights);
+        if (session.TryAdmit(principal) is { } refusal)
+        {
+            await RefuseAsync(session, header.Id, ProtocolError.Busy, refusal).ConfigureAwait(false);
+            return null;
+        }
         await session.Connection.SendAsync(MessageTypes.AuthOk, header.Id, new AuthOkMessage
         {
             User = user,
@@ -163,7 +173,13 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
                 return;
             }
         }
-        await session.Connection.FailAsync(error == ProtocolError.AuthFailed ? CloseReason.AuthFailed : CloseReason.ProtocolError, error, message).ConfigureAwait(false);
+        var reason = error switch
+        {
+            ProtocolError.AuthFailed => CloseReason.AuthFailed,
+            ProtocolError.Busy => CloseReason.Rejected, // a full connection cap
+            _ => CloseReason.ProtocolError,
+        };
+        await session.Connection.FailAsync(reason, error, message).ConfigureAwait(false);
     }
 
     private static byte[] DecodeFixed(string? text, int length, string field)

@@ -18,6 +18,18 @@ public sealed class ExecOptions
     /// <summary>The longest any command may run (requests may ask for less); null for no limit.</summary>
     public TimeSpan? MaxDuration { get; set; }
 
+    /// <summary>
+    /// Bytes of <c>exec.stdin</c> queued per command that it has not read yet. Input is queued, not written on the
+    /// connection's read loop, so a command that does not read never holds up other frames (cancel, ping).
+    /// </summary>
+    public long StdinBufferBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// With the stdin queue full, how long the command may read nothing before it is killed and its exchange ends
+    /// with <c>busy</c>. While it keeps reading, a full queue slows the sender down instead.
+    /// </summary>
+    public TimeSpan StdinStallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Bytes read from a command's stdout or stderr per frame: small enough that frames interleave.</summary>
     public int ChunkBytes { get; set; } = 64 * 1024;
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Threading.Channels;
 using Ferry.Connections;
 using Ferry.Protocol;
 
@@ -13,25 +14,41 @@ namespace Ferry.Services.Exec;
 internal sealed class ExecProcess
 {
     private const int PipeBytes = 1024 * 1024;
+    private const int StdinChunkBytes = 64 * 1024;
     private readonly Process _process;
     private readonly int _group; // process group id, 0 when the platform gives us none
     private readonly Stream _stdin;
     private readonly CancellationTokenSource _ended = new();
+    // exec.stdin is queued here and written to the command's pipe by its own task, so a command that does not read
+    // its input blocks that task, never the connection's read loop (which must still see cancel and ping).
+    private readonly Channel<StdinChunk> _stdinQueue = Channel.CreateUnbounded<StdinChunk>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _stdinProgress = new(0);
+    private readonly long _stdinLimit;
+    private readonly TimeSpan _stdinStall;
+    private long _stdinQueued;
+    private long _stdinWritten;
+    private string? _failure; // why the server ended the command itself (input it never read), for the error frame
     private int _stdinClosed;
     private int _killed;
 
-    private ExecProcess(Process process, int group)
+    private ExecProcess(Process process, int group, long stdinLimit, TimeSpan stdinStall)
     {
         _process = process;
         _group = group;
         _stdin = process.StandardInput.BaseStream;
+        _stdinLimit = stdinLimit;
+        _stdinStall = stdinStall;
+        _ = Task.Run(PumpStdinAsync);
     }
+
+    /// <summary>The command's process id (the leader of its process group).</summary>
+    public int Id { get; private set; }
 
     /// <summary>Cancelled once the command has ended and been cleaned up.</summary>
     public CancellationToken Ended => _ended.Token;
 
     /// <summary>Starts <paramref name="command"/> in <paramref name="directory"/>; throws a <see cref="FerryException"/> when it cannot.</summary>
-    public static ExecProcess Start(string command, string directory, IReadOnlyDictionary<string, string>? environment)
+    public static ExecProcess Start(string command, string directory, IReadOnlyDictionary<string, string>? environment, ExecOptions options)
     {
         var info = new ProcessStartInfo
         {
@@ -69,8 +86,13 @@ internal sealed class ExecProcess
         }
         try
         {
-            var process = Process.Start(info) ?? throw new FerryException(ProtocolError.Internal, "the shell did not start");
-            return new ExecProcess(process, UnixProcesses.SetsidPath is null ? 0 : process.Id);
+            // Started and recorded under the reaper's lock: the orphan reaper must never take this child's exit status,
+            // which .NET's Process class waits for, not even in the moment before it is recorded.
+            var process = UnixProcesses.StartTracked(info);
+            return new ExecProcess(process, UnixProcesses.SetsidPath is null ? 0 : process.Id, options.StdinBufferBytes, options.StdinStallTimeout)
+            {
+                Id = process.Id,
+            };
         }
         catch (Win32Exception ex)
         {
@@ -110,6 +132,7 @@ internal sealed class ExecProcess
             // The pipes' write ends are all closed now, so the pumps reach end of file after sending what is buffered.
             await Task.WhenAll(stdout, stderr).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             cancellationToken.ThrowIfCancellationRequested();
+            if (Volatile.Read(ref _failure) is { } failure) throw new FerryException(ProtocolError.Busy, failure);
             if (stdout.IsFaulted) await stdout.ConfigureAwait(false);
             if (stderr.IsFaulted) await stderr.ConfigureAwait(false);
             int code = _process.ExitCode;
@@ -126,39 +149,107 @@ internal sealed class ExecProcess
             // Only a command still running is killed here: once the leader is reaped and its group empty, the group id
             // may be reused by an unrelated process.
             if (!_process.HasExited) await KillAsync().ConfigureAwait(false);
+            _stdinQueue.Writer.TryComplete();
             CloseStdin();
             _ended.Cancel();
+            // Reaped by .NET by now (HasExited): the orphan reaper may look at this pid again (it may be reused).
+            if (_process.HasExited) UnixProcesses.Untrack(Id);
             _process.Dispose();
+            UnixProcesses.ReapOrphans(); // what the command left behind in other sessions, at once
         }
     }
 
-    /// <summary>Writes input bytes to the command; input arriving after the command stopped reading is dropped.</summary>
+    /// <summary>
+    /// Queues input bytes for the command without waiting for it to read them: the frame's body is taken off the
+    /// connection at once. Input for a command that stopped reading or ended is dropped. Past the queue's bound
+    /// (<see cref="ExecOptions.StdinBufferBytes"/>) this waits while the command is still reading (back-pressure);
+    /// if it reads nothing for <see cref="ExecOptions.StdinStallTimeout"/>, the command is killed and the exchange
+    /// ends with <c>busy</c>, so a command that never reads cannot hold the connection.
+    /// </summary>
     public async ValueTask WriteStdinAsync(FrameBodyReader body, bool eof, CancellationToken cancellationToken)
     {
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
-        try
+        while (body.Remaining > 0)
         {
-            while (body.Remaining > 0)
+            var chunk = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (!IsTakingInput)
             {
-                var chunk = await body.ReadAsync(cancellationToken).ConfigureAwait(false);
+                body.Advance(chunk.Length);
+                continue;
+            }
+            int length = (int)Math.Min(chunk.Length, StdinChunkBytes);
+            if (!await WaitForRoomAsync(length, cancellationToken).ConfigureAwait(false))
+            {
+                body.Advance(chunk.Length);
+                continue;
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            chunk.Slice(0, length).CopyTo(buffer);
+            body.Advance(length);
+            Interlocked.Add(ref _stdinQueued, length);
+            if (!_stdinQueue.Writer.TryWrite(new StdinChunk(buffer, length)))
+            {
+                Interlocked.Add(ref _stdinQueued, -length);
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        if (eof) _stdinQueue.Writer.TryWrite(new StdinChunk(null, 0)); // closes stdin after what is queued
+    }
+
+    private bool IsTakingInput => Volatile.Read(ref _stdinClosed) == 0 && !_ended.IsCancellationRequested && Volatile.Read(ref _failure) is null;
+
+    // True when the bytes fit (now or after the command read some); false when the input is to be dropped.
+    private async ValueTask<bool> WaitForRoomAsync(int length, CancellationToken cancellationToken)
+    {
+        while (Interlocked.Read(ref _stdinQueued) + length > _stdinLimit && Interlocked.Read(ref _stdinQueued) > 0)
+        {
+            long written = Interlocked.Read(ref _stdinWritten);
+            bool progressed = await _stdinProgress.WaitAsync(_stdinStall, cancellationToken).ConfigureAwait(false);
+            if (!IsTakingInput) return false;
+            if (!progressed && Interlocked.Read(ref _stdinWritten) == written)
+            {
+                Volatile.Write(ref _failure,
+                    $"busy: the command read none of its input for {_stdinStall.TotalSeconds:0.#} s while {Interlocked.Read(ref _stdinQueued)} bytes of exec.stdin waited " +
+                    $"(the server queues at most {_stdinLimit} bytes per command); it was killed");
+                _ = KillAsync();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private async Task PumpStdinAsync()
+    {
+        await foreach (var chunk in _stdinQueue.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (chunk.Buffer is null)
+            {
+                CloseStdin();
+                continue;
+            }
+            try
+            {
                 if (Volatile.Read(ref _stdinClosed) == 0)
                 {
-                    foreach (var segment in chunk) await _stdin.WriteAsync(segment, both.Token).ConfigureAwait(false);
+                    await _stdin.WriteAsync(chunk.Buffer.AsMemory(0, chunk.Length)).ConfigureAwait(false);
+                    await _stdin.FlushAsync().ConfigureAwait(false);
                 }
-                body.Advance(chunk.Length);
             }
-            if (Volatile.Read(ref _stdinClosed) == 0) await _stdin.FlushAsync(both.Token).ConfigureAwait(false);
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The command closed its input or ended (EPIPE): like a pipe in a shell, the rest is discarded.
+                CloseStdin();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                Interlocked.Add(ref _stdinQueued, -chunk.Length);
+                Interlocked.Add(ref _stdinWritten, chunk.Length);
+                _stdinProgress.Release();
+            }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            // The command closed its input or ended (EPIPE, or its pipe was torn down mid-write as it exited, which
-            // surfaces as a cancellation): like a pipe in a shell, the rest of the input is discarded.
-            CloseStdin();
-            await body.SkipAsync(cancellationToken).ConfigureAwait(false);
-        }
-        if (eof) CloseStdin();
     }
+
+    private readonly record struct StdinChunk(byte[]? Buffer, int Length);
 
     /// <summary>Kills the command's whole process tree (idempotent) and waits until the shell is reaped.</summary>
     public async Task KillAsync()

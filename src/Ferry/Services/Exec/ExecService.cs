@@ -69,7 +69,7 @@ public sealed class ExecService : IFerryService
                 throw new FerryException(ProtocolError.Busy,
                     $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
             }
-            process = ExecProcess.Start(command, directory, start.Env);
+            process = ExecProcess.Start(command, directory, start.Env, _options);
             processes.Increment();
             table.Attach(request.Id, process);
             var connection = request.Connection;

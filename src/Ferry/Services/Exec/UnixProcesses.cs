@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -18,6 +19,108 @@ internal static partial class UnixProcesses
     /// <summary>The setsid program, or null where there is none (then only Process.Kill(true) is used).</summary>
     public static string? SetsidPath { get; } = OperatingSystem.IsWindows() ? null
         : new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    // Guards the orphan reaper against the moment between fork and recording a command's pid, and holds the pids of
+    // commands .NET's Process class still waits for (shared by every server in this process).
+    private static readonly Lock s_children = new();
+    private static readonly HashSet<int> s_tracked = [];
+    private static int s_ownSession = -1;
+
+    /// <summary>Starts a command's process and records its pid, so <see cref="ReapOrphans"/> leaves it to .NET.</summary>
+    public static Process StartTracked(ProcessStartInfo info)
+    {
+        lock (s_children)
+        {
+            var process = Process.Start(info) ?? throw new InvalidOperationException("the shell did not start");
+            s_tracked.Add(process.Id);
+            return process;
+        }
+    }
+
+    /// <summary>Forgets a command's pid once .NET has reaped it.</summary>
+    public static void Untrack(int pid)
+    {
+        lock (s_children) s_tracked.Remove(pid);
+    }
+
+    /// <summary>
+    /// Reaps every zombie this process inherited as the subreaper: descendants of commands that left the command's
+    /// session (<c>setsid sh -c '...' &amp;</c>) and so escaped <see cref="ReapGroupAsync"/>. Only zombies in another
+    /// session than this process's are taken (commands run in sessions of their own; children this process's host
+    /// started with <see cref="Process"/> share its session), and never a pid recorded by <see cref="StartTracked"/>,
+    /// so no exit status that .NET waits for is stolen. Returns how many were reaped. Linux only.
+    /// </summary>
+    public static int ReapOrphans()
+    {
+        if (!OperatingSystem.IsLinux() || SetsidPath is null) return 0;
+        int self = Environment.ProcessId;
+        int reaped = 0;
+        lock (s_children)
+        {
+            if (s_ownSession < 0) s_ownSession = GetSid(0);
+            foreach (int pid in Children(self))
+            {
+                if (s_tracked.Contains(pid) || Stat(pid) is not { } stat) continue;
+                if (stat.State == 'Z' && stat.Parent == self && stat.Session != s_ownSession && WaitPid(pid, out _, WNoHang) == pid) reaped++;
+            }
+        }
+        return reaped;
+    }
+
+    // The children of every thread of this process (orphans are re-parented to one of its threads).
+    private static HashSet<int> Children(int self)
+    {
+        var children = new HashSet<int>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{self}/task"))
+            {
+                string list;
+                try
+                {
+                    list = File.ReadAllText(Path.Combine(task, "children"));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    continue; // the thread ended, or the kernel has no children files (then nothing is reaped here)
+                }
+                foreach (var item in list.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (int.TryParse(item, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pid)) children.Add(pid);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // No /proc: nothing to do.
+        }
+        return children;
+    }
+
+    private static (char State, int Parent, int Group, int Session)? Stat(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // Fields after the command name, which may itself contain spaces and parentheses: state ppid pgrp session ...
+        int close = stat.LastIndexOf(')');
+        if (close < 0 || close + 2 >= stat.Length) return null;
+        var fields = stat[(close + 2)..].Split(' ', 5);
+        if (fields.Length < 4
+            || !int.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int parent)
+            || !int.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out int group)
+            || !int.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out int session))
+        {
+            return null;
+        }
+        return (fields[0][0], parent, group, session);
+    }
 
     /// <summary>Sends SIGKILL to every process in group <paramref name="pgid"/>; false when the group is empty.</summary>
     public static bool KillGroup(int pgid) => pgid > 1 && Kill(-pgid, SigKill) == 0;
@@ -71,24 +174,8 @@ internal static partial class UnixProcesses
         foreach (var entry in entries)
         {
             var name = Path.GetFileName(entry);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0])) continue;
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(entry, "stat"));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue; // the process ended while we looked
-            }
-            // Fields after the command name, which may itself contain spaces and parentheses: state ppid pgrp ...
-            int close = stat.LastIndexOf(')');
-            if (close < 0) continue;
-            var fields = stat[(close + 2)..].Split(' ', 4);
-            if (fields.Length < 3) continue;
-            if (!int.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out int group) || group != pgid) continue;
-            _ = int.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int parent);
-            yield return (int.Parse(name, CultureInfo.InvariantCulture), parent, fields[0][0]);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0]) || !int.TryParse(name, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pid)) continue;
+            if (Stat(pid) is { } stat && stat.Group == pgid) yield return (pid, stat.Parent, stat.State); // null: ended while we looked
         }
     }
 
@@ -114,6 +201,9 @@ internal static partial class UnixProcesses
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "getsid", SetLastError = true)]
+    private static partial int GetSid(int pid);
 
     [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
     private static partial int WaitPid(int pid, out int status, int options);
