@@ -44,15 +44,38 @@ public static class FrameCodec
     }
 
     /// <summary>Parses and validates the envelope fields of a complete header.</summary>
+    /// <remarks>
+    /// A header split across buffer segments is parsed from a contiguous (pooled) copy, never with the reader's
+    /// multi-segment path: that path throws <see cref="IndexOutOfRangeException"/> for a literal cut off at the end of
+    /// the header (<c>"size":tru</c>; found by fuzz/run.sh frame). Headers are bounded, so the copy is too, and a code
+    /// point straddling segments needs one for the UTF-8 check anyway. <see cref="FrameHeader.Json"/> still points
+    /// into the receive buffer.
+    /// </remarks>
     public static FrameHeader ParseHeader(ReadOnlySequence<byte> json)
     {
-        EnsureUtf8(json);
+        if (json.IsSingleSegment) return ParseHeader(json.FirstSpan, json);
+        int length = (int)json.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            json.CopyTo(rented);
+            return ParseHeader(rented.AsSpan(0, length), json);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static FrameHeader ParseHeader(ReadOnlySpan<byte> bytes, ReadOnlySequence<byte> json)
+    {
+        if (!Utf8.IsValid(bytes)) throw new ProtocolException(ProtocolError.InvalidUtf8, "the header is not valid UTF-8");
         string? type = null;
         long id = 0, size = 0;
         bool sawId = false, sawSize = false;
         try
         {
-            var reader = new Utf8JsonReader(json, s_readerOptions);
+            var reader = new Utf8JsonReader(bytes, s_readerOptions);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 throw new ProtocolException(ProtocolError.HeaderNotObject, "the header must be a JSON object");
@@ -98,6 +121,12 @@ public static class FrameCodec
         {
             throw new ProtocolException(ProtocolError.InvalidJson, $"the header is not valid JSON ({FirstSentence(ex.Message)})");
         }
+        catch (InvalidOperationException)
+        {
+            // Comparing or reading a name or string whose escapes make no text (a lone surrogate, "\ud800"): the
+            // reader throws this rather than JsonException. Found by fuzz/run.sh frame.
+            throw new ProtocolException(ProtocolError.InvalidJson, "the header has an escape that is not text (a lone UTF-16 surrogate)");
+        }
         if (type is null)
         {
             throw new ProtocolException(ProtocolError.MissingType, "the header has no 'type'");
@@ -114,38 +143,11 @@ public static class FrameCodec
         output.Advance(LengthPrefixBytes + headerJson.Length);
     }
 
-    private static void EnsureUtf8(ReadOnlySequence<byte> json)
-    {
-        bool valid;
-        if (json.IsSingleSegment)
-        {
-            valid = Utf8.IsValid(json.FirstSpan);
-        }
-        else
-        {
-            // A code point may straddle segments, so validate a contiguous copy (headers are bounded).
-            var rented = ArrayPool<byte>.Shared.Rent((int)json.Length);
-            json.CopyTo(rented);
-            valid = Utf8.IsValid(rented.AsSpan(0, (int)json.Length));
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-        if (!valid) throw new ProtocolException(ProtocolError.InvalidUtf8, "the header is not valid UTF-8");
-    }
-
     private static string ReadInternedString(ref Utf8JsonReader reader)
     {
-        if (!reader.HasValueSequence && !reader.ValueIsEscaped) return MessageTypes.Intern(reader.ValueSpan);
-        // A type split across buffer segments (or escaped) still resolves to the constant's instance, so callers can compare by reference.
-        try
-        {
-            return MessageTypes.Intern(reader.GetString()!);
-        }
-        catch (InvalidOperationException)
-        {
-            // Valid UTF-8 can still escape half a surrogate pair ("\ud800"), which no .NET string can hold as text;
-            // the reader says so with InvalidOperationException, which must not pass for anything but bad JSON.
-            throw new ProtocolException(ProtocolError.InvalidJson, "the header's 'type' is not valid text (it escapes a lone UTF-16 surrogate)");
-        }
+        if (!reader.ValueIsEscaped) return MessageTypes.Intern(reader.ValueSpan);
+        // An escaped type still resolves to the constant's instance, so callers can compare by reference.
+        return MessageTypes.Intern(reader.GetString()!);
     }
 
     private static long ReadNonNegative(ref Utf8JsonReader reader, ProtocolError error, string name)
