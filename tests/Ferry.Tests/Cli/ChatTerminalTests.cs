@@ -8,7 +8,7 @@ namespace Ferry.Tests.Cli;
 public class ChatTerminalTests
 {
     private static Task<(int ExitCode, string StdOut, string StdErr)> TmuxAsync(params string[] args) =>
-        ProcessRunner.RunAsync("tmux", args, TimeSpan.FromSeconds(20));
+        Tmux.RunAsync(args);
 
     private static async Task<string> WaitForScreenAsync(string session, Func<string, bool> done)
     {

@@ -11,7 +11,7 @@ public sealed class TransferTerminalTests : IDisposable
     public void Dispose() => TempDirectory.TryDelete(_root);
 
     private static Task<(int ExitCode, string StdOut, string StdErr)> TmuxAsync(params string[] args) =>
-        ProcessRunner.RunAsync("tmux", args, TimeSpan.FromSeconds(20));
+        Tmux.RunAsync(args);
 
     [Fact]
     public async Task ANinetyCharacterNameStaysOnOneRowShortenedInTheMiddle()

@@ -63,7 +63,7 @@ public class TerminalTests
         public async ValueTask DisposeAsync() => await TmuxAsync("kill-session", "-t", _session);
 
         private static Task<(int ExitCode, string StdOut, string StdErr)> TmuxAsync(params string[] args) =>
-            ProcessRunner.RunAsync("tmux", args, TimeSpan.FromSeconds(20));
+            Tmux.RunAsync(args);
     }
 
     [Theory]
