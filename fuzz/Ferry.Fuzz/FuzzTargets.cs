@@ -7,11 +7,12 @@ using Ferry.Datagrams;
 using Ferry.Protocol;
 using Ferry.Security;
 using Ferry.Security.Scram;
-using Ferry.Services.Chat;
-using Ferry.Services.Echo;
-using Ferry.Services.Exec;
+using Ferry.Contracts.Chat;
+using Ferry.Contracts.Echo;
+using Ferry.Contracts.Exec;
+using Ferry.Contracts.Files;
 using Ferry.Services.Files;
-using Ferry.Services.Stats;
+using Ferry.Contracts.Stats;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Fuzz;

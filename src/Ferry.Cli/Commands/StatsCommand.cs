@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
-using Ferry.Services.Stats;
+using Ferry.Contracts.Stats;
 using Spectre.Console;
 
 namespace Ferry.Cli.Commands;

@@ -3,7 +3,7 @@ namespace Ferry.Client;
 /// <summary>
 /// Something that happened in a chat: <c>message</c> (in the room), <c>private</c> (to you), <c>join</c>,
 /// <c>leave</c> or <c>nick</c>. <see cref="Text"/> is exactly what the server sent; strip control characters
-/// (<see cref="Services.Chat.ChatText.StripControls"/>) before showing it on a terminal.
+/// (<see cref="Contracts.Chat.ChatText.StripControls"/>) before showing it on a terminal.
 /// </summary>
 public sealed record ChatEvent(
     string Kind,

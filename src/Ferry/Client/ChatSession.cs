@@ -3,7 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using Ferry.Connections;
 using Ferry.Protocol;
-using Ferry.Services.Chat;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Client;
 

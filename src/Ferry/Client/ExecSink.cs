@@ -1,6 +1,6 @@
 using Ferry.Connections;
 using Ferry.Protocol;
-using Ferry.Services.Exec;
+using Ferry.Contracts.Exec;
 
 namespace Ferry.Client;
 

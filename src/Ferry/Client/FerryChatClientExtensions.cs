@@ -1,5 +1,5 @@
 using Ferry.Protocol;
-using Ferry.Services.Chat;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Client;
 

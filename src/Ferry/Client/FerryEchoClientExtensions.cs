@@ -1,5 +1,5 @@
 using Ferry.Protocol;
-using Ferry.Services.Echo;
+using Ferry.Contracts.Echo;
 
 namespace Ferry.Client;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Ferry.Protocol;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Transfers;
 
 namespace Ferry.Client;

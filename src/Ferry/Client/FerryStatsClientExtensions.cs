@@ -1,5 +1,5 @@
 using Ferry.Protocol;
-using Ferry.Services.Stats;
+using Ferry.Contracts.Stats;
 
 namespace Ferry.Client;
 

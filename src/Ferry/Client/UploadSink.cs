@@ -1,6 +1,6 @@
 using Ferry.Connections;
 using Ferry.Protocol;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Transfers;
 
 namespace Ferry.Client;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Ferry.Services.Chat;
+using Ferry.Contracts.Chat;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

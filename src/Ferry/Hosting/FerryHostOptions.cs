@@ -1,6 +1,7 @@
 using System.Net;
 using Ferry.Datagrams;
 using Ferry.Server;
+using Ferry.Contracts.Exec;
 using Ferry.Services.Exec;
 
 namespace Ferry.Hosting;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Ferry.Connections;
 using Ferry.Protocol;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Microsoft.Win32.SafeHandles;
 
 namespace Ferry.Transfers;

@@ -1,6 +1,7 @@
 using Ferry.Client;
 using Ferry.Protocol;
 using Ferry.Security;
+using Ferry.Contracts.Chat;
 using Ferry.Services.Chat;
 using Ferry.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;

@@ -28,17 +28,19 @@ public class LayeringTests(ITestOutputHelper output)
         ["Security"] = ["Protocol", "Connections"],
         // The server: sessions, dispatch (ServiceRegistry, IFerryService), authentication, Kestrel wiring.
         ["Server"] = ["Protocol", "Connections", "Security"],
-        // File-transfer pieces both ends use. "Services" only for the file message contracts (FileMetadata's
-        // messages live in Services.Files until the contracts get a namespace of their own).
-        ["Transfers"] = ["Protocol", "Connections", "Services"],
-        // The built-in services and their message contracts.
-        ["Services"] = ["Protocol", "Connections", "Security", "Server", "Transfers"],
+        // The wire contracts of the built-in services (Contracts.<Feature>: messages, their JSON contexts, the rules
+        // on names and text both ends check): what a client in another language would copy from docs/protocol.md.
+        ["Contracts"] = ["Protocol"],
+        // File-transfer pieces both ends use: part files, resume, hashing, the data sender.
+        ["Transfers"] = ["Protocol", "Connections", "Contracts"],
+        // The built-in services (server side only).
+        ["Services"] = ["Protocol", "Connections", "Security", "Server", "Contracts", "Transfers"],
         // UDP: SNTP, the UDP echo and the UDP chat relay (server side), their packets (both sides).
-        ["Datagrams"] = ["Protocol", "Connections", "Security", "Server", "Services"],
+        ["Datagrams"] = ["Protocol", "Connections", "Security", "Server", "Contracts"],
         // The composition root: every built-in service and listener on one FerryServerBuilder.
-        ["Hosting"] = ["Protocol", "Connections", "Security", "Server", "Services", "Transfers", "Datagrams"],
-        // The client: FerryClient and the feature clients. Never Server or Hosting.
-        ["Client"] = ["Protocol", "Connections", "Security", "Services", "Transfers", "Datagrams", "Networking"],
+        ["Hosting"] = ["Protocol", "Connections", "Security", "Server", "Contracts", "Services", "Transfers", "Datagrams"],
+        // The client: FerryClient and the feature clients. Never Server, Services or Hosting.
+        ["Client"] = ["Protocol", "Connections", "Security", "Contracts", "Transfers", "Datagrams", "Networking"],
     };
 
     /// <summary>
@@ -50,9 +52,10 @@ public class LayeringTests(ITestOutputHelper output)
     [
         "Ferry.Protocol", "Ferry.Networking", "Ferry.Connections", "Ferry.Transfers", "Ferry.Datagrams", "Ferry.Client", "Ferry.Hosting",
         "Ferry.Security", "Ferry.Security.Accounts", "Ferry.Security.Scram", "Ferry.Security.SharedKey", "Ferry.Security.Tls",
-        // The services' message contracts (chat events, file listings, stats) as the client returns them, and the
-        // exec options 'ferry serve' fills in.
-        "Ferry.Services.Chat", "Ferry.Services.Files", "Ferry.Services.Stats", "Ferry.Services.Exec",
+        // The wire contracts as the client returns them (chat events, file listings, stats).
+        "Ferry.Contracts.Chat", "Ferry.Contracts.Echo", "Ferry.Contracts.Exec", "Ferry.Contracts.Files", "Ferry.Contracts.Stats",
+        // The services' options 'ferry serve' fills in.
+        "Ferry.Services.Chat", "Ferry.Services.Files", "Ferry.Services.Exec",
         "Ferry.Server", "Ferry.Server.Authentication",
     ];
 
@@ -71,8 +74,6 @@ public class LayeringTests(ITestOutputHelper output)
     {
         // 'ferry bench time' reads kernel receive timestamps; the SNTP client could offer them instead.
         ["Ferry.Datagrams.KernelTimestampReceiver"] = "Ferry.Cli.Commands.Bench.BenchTimeCommand",
-        // 'ferry ls --json' writes the wire's FileListing with the service's JSON context.
-        ["Ferry.Services.Files.FilesJsonContext"] = "Ferry.Cli.Commands.Files.LsCommand",
         // 'ferry key show' loads the server certificate's public part.
         ["Ferry.Security.Tls.ServerIdentity"] = "Ferry.Cli.Commands.KeyCommand",
     };

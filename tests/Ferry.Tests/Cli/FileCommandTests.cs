@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Services.Files;

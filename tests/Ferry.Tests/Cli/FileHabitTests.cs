@@ -3,7 +3,7 @@ using System.Text.Json;
 using Ferry.Cli.Commands.Files;
 using Ferry.Client;
 using Ferry.Connections;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Tests.Infrastructure;
 using Ferry.Tests.Services.Files;
 

@@ -234,7 +234,9 @@ public class SntpServerTests
         });
         var options = new SntpQueryOptions("127.0.0.1", ((IPEndPoint)liar.LocalEndPoint!).Port)
         {
-            Samples = 1, Attempts = 2, Timeout = TimeSpan.FromMilliseconds(300), Interval = TimeSpan.Zero,
+            // Long enough for the liar's answer to arrive on a loaded machine (CI saw NoReply at 300 ms); a liar that
+            // answers in time is what this test is about, and each attempt waits its timeout out only once.
+            Samples = 1, Attempts = 2, Timeout = TimeSpan.FromSeconds(2), Interval = TimeSpan.Zero,
         };
         var ex = await Assert.ThrowsAsync<SntpException>(() => SntpClient.QueryAsync(options));
         await answering;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Ferry.Datagrams;
 using Ferry.Fuzz;
 using Ferry.Protocol;
+using Ferry.Contracts.Files;
 using Ferry.Services.Files;
 using Ferry.Tests.Infrastructure;
 using FsCheck;

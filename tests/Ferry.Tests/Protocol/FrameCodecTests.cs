@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Ferry.Protocol;
-using Ferry.Services.Echo;
+using Ferry.Contracts.Echo;
 using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Protocol;

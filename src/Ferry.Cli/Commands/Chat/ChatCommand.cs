@@ -65,7 +65,7 @@ internal static class ChatCommand
         {
             var session = await client.JoinChatAsync(room, nick, cancellationToken: ct).ConfigureAwait(false);
             var who = await session.WhoAsync(cancellationToken: ct).ConfigureAwait(false);
-            return new TcpChatLink(client, session, new Services.Chat.ChatJoinReply { Room = session.Room ?? room, Nick = session.Nick, Members = who });
+            return new TcpChatLink(client, session, new Contracts.Chat.ChatJoinReply { Room = session.Room ?? room, Nick = session.Nick, Members = who });
         }
         catch
         {
@@ -87,8 +87,8 @@ internal static class ChatCommand
         {
             throw new CliUsageException(ex.Message);
         }
-        Services.Chat.ChatText.ValidateName(room, "room", 64);
-        Services.Chat.ChatText.ValidateName(nick, "nick", 32);
+        Contracts.Chat.ChatText.ValidateName(room, "room", 64);
+        Contracts.Chat.ChatText.ValidateName(nick, "nick", 32);
         var client = await UdpChatClient.JoinAsync(endPoint, key, room, nick, cancellationToken: ct).ConfigureAwait(false);
         return new UdpChatLink(client, endPoint.ToString());
     }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ferry.Client;
-using Ferry.Services.Chat;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Cli.Commands.Chat;
 

@@ -1,5 +1,5 @@
 using Ferry.Client;
-using Ferry.Services.Chat;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Cli.Commands.Chat;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
 using Ferry.Protocol;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Cli.Commands.Files;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Transfers;
 using Spectre.Console;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
 using Ferry.Protocol;
+using Ferry.Contracts.Files;
 using Ferry.Services.Files;
 
 namespace Ferry.Cli.Commands.Files;

@@ -1,3 +1,4 @@
+using Ferry.Contracts.Chat;
 namespace Ferry.Services.Chat;
 
 /// <summary>

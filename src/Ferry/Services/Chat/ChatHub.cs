@@ -1,4 +1,5 @@
 using Ferry.Protocol;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Services.Chat;
 

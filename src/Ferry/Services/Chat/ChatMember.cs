@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Ferry.Connections;
 using Ferry.Protocol;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Services.Chat;
 

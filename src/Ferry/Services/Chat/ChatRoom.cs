@@ -1,3 +1,4 @@
+using Ferry.Contracts.Chat;
 namespace Ferry.Services.Chat;
 
 /// <summary>A room: its members and a ring of its last messages. Guarded by the hub's lock.</summary>

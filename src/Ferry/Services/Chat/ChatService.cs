@@ -1,5 +1,6 @@
 using Ferry.Protocol;
 using Ferry.Server;
+using Ferry.Contracts.Chat;
 
 namespace Ferry.Services.Chat;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Ferry.Server;
+using Ferry.Contracts.Echo;
 
 namespace Ferry.Services.Echo;
 

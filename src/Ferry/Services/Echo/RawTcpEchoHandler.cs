@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
+using Ferry.Contracts.Echo;
 
 namespace Ferry.Services.Echo;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Ferry.Contracts.Exec;
 
 namespace Ferry.Services.Exec;
 

@@ -1,3 +1,4 @@
+using Ferry.Contracts.Exec;
 namespace Ferry.Services.Exec;
 
 /// <summary>Settings for remote command execution (<c>ferry serve --allow-exec</c> and friends).</summary>

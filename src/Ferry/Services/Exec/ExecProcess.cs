@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Ferry.Connections;
 using Ferry.Protocol;
+using Ferry.Contracts.Exec;
 
 namespace Ferry.Services.Exec;
 

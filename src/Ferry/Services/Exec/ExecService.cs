@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ferry.Protocol;
 using Ferry.Server;
+using Ferry.Contracts.Exec;
 
 namespace Ferry.Services.Exec;
 

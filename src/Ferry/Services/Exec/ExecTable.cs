@@ -1,3 +1,4 @@
+using Ferry.Contracts.Exec;
 namespace Ferry.Services.Exec;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Ferry.Contracts.Exec;
 
 namespace Ferry.Services.Exec;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ferry.Protocol;
 using Ferry.Server;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

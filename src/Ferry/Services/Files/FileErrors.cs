@@ -1,6 +1,7 @@
 using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Transfers;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

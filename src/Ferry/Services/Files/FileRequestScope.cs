@@ -1,3 +1,4 @@
+using Ferry.Contracts.Files;
 namespace Ferry.Services.Files;
 
 /// <summary>

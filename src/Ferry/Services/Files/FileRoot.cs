@@ -1,5 +1,6 @@
 using Ferry.Protocol;
 using Microsoft.Win32.SafeHandles;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Ferry.Protocol;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

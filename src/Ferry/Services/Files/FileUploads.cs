@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Ferry.Protocol;
 using Ferry.Server;
 using Ferry.Transfers;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

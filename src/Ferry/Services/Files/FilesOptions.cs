@@ -1,3 +1,4 @@
+using Ferry.Contracts.Files;
 namespace Ferry.Services.Files;
 
 /// <summary>Settings of the file service (<c>ferry serve --root</c>).</summary>

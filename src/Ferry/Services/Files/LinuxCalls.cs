@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

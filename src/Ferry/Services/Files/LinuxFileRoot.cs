@@ -3,6 +3,7 @@ using Ferry.Protocol;
 using Ferry.Transfers;
 using Microsoft.Win32.SafeHandles;
 using static Ferry.Services.Files.LinuxCalls;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

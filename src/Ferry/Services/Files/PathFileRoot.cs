@@ -1,6 +1,7 @@
 using Ferry.Protocol;
 using Ferry.Transfers;
 using Microsoft.Win32.SafeHandles;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

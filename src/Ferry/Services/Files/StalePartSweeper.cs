@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

@@ -1,4 +1,5 @@
 using Ferry.Transfers;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

@@ -1,4 +1,5 @@
 using Ferry.Server;
+using Ferry.Contracts.Files;
 
 namespace Ferry.Services.Files;
 

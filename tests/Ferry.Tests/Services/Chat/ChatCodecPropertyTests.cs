@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Ferry.Datagrams;
-using Ferry.Services.Chat;
+using Ferry.Contracts.Chat;
 using FsCheck;
 using FsCheck.Fluent;
 

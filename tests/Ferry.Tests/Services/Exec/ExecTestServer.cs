@@ -1,3 +1,4 @@
+using Ferry.Contracts.Exec;
 using Ferry.Services.Exec;
 using Ferry.Tests.Infrastructure;
 

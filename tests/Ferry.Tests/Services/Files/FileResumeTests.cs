@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Ferry.Client;
 using Ferry.Connections;
 using Ferry.Protocol;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 

@@ -3,7 +3,7 @@ using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Security;
 using Ferry.Server;
-using Ferry.Services.Files;
+using Ferry.Contracts.Files;
 using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;
 

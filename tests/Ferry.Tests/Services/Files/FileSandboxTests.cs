@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Ferry.Client;
 using Ferry.Protocol;
+using Ferry.Contracts.Files;
 using Ferry.Services.Files;
 using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Ferry.Contracts.Files;
 using Ferry.Services.Files;
 using Ferry.Transfers;
 using Ferry.Tests.Infrastructure;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Ferry.Client;
 using Ferry.Server;
-using Ferry.Services.Stats;
+using Ferry.Contracts.Stats;
 using Ferry.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

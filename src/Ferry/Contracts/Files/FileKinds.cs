@@ -1,4 +1,4 @@
-namespace Ferry.Services.Files;
+namespace Ferry.Contracts.Files;
 
 /// <summary>The <c>kind</c> values of a <see cref="FileEntry"/>.</summary>
 public static class FileKinds

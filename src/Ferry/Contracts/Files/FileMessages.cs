@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ferry.Services.Files;
+namespace Ferry.Contracts.Files;
 
 /// <summary>
 /// Fields of <c>file.put</c>: where the upload goes and what it is (docs/protocol.md §5.4). File sizes travel as
@@ -120,6 +120,7 @@ public sealed record FileListing
     public List<FileEntry> Entries { get; init; } = [];
 }
 
+/// <summary>Source-generated (AOT-safe) JSON metadata for the files contracts: pass its type infos to the typed request helpers or to <c>JsonSerializer</c>.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FilePutRequest))]
@@ -131,6 +132,6 @@ public sealed record FileListing
 [JsonSerializable(typeof(FilePathRequest))]
 [JsonSerializable(typeof(FileEntry))]
 [JsonSerializable(typeof(FileListing))]
-internal sealed partial class FilesJsonContext : JsonSerializerContext
+public sealed partial class FilesJsonContext : JsonSerializerContext
 {
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using Ferry.Protocol;
 
-namespace Ferry.Services.Chat;
+namespace Ferry.Contracts.Chat;
 
 /// <summary>
 /// What chat text and names may contain. The server refuses invalid UTF-8 and control characters (so nobody can

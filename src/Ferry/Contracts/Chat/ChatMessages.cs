@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ferry.Services.Chat;
+namespace Ferry.Contracts.Chat;
 
 /// <summary><c>chat.join</c>: enter <see cref="Room"/> (leaving the current one); <see cref="Nick"/> claims a nick first.</summary>
 public sealed record ChatJoinRequest
@@ -101,6 +101,7 @@ public sealed record ChatEventMessage
     public string? Reason { get; init; }
 }
 
+/// <summary>Source-generated (AOT-safe) JSON metadata for the chat contracts: pass its type infos to the typed request helpers or to <c>JsonSerializer</c>.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
 [JsonSerializable(typeof(ChatJoinRequest))]
@@ -112,6 +113,6 @@ public sealed record ChatEventMessage
 [JsonSerializable(typeof(ChatWhoMessage))]
 [JsonSerializable(typeof(ChatRoomsReply))]
 [JsonSerializable(typeof(ChatEventMessage))]
-internal sealed partial class ChatJsonContext : JsonSerializerContext
+public sealed partial class ChatJsonContext : JsonSerializerContext
 {
 }

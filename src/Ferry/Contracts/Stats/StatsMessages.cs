@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ferry.Services.Stats;
+namespace Ferry.Contracts.Stats;
 
 /// <summary>The fields of a <c>stats</c> response (docs/protocol.md §5.8).</summary>
 public sealed class StatsResponse
@@ -60,8 +60,9 @@ public sealed class StatsMemory
     public double GcPauseMillis { get; set; }
 }
 
+/// <summary>Source-generated (AOT-safe) JSON metadata for the stats contracts: pass its type infos to the typed request helpers or to <c>JsonSerializer</c>.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(StatsResponse))]
-internal sealed partial class StatsJsonContext : JsonSerializerContext
+public sealed partial class StatsJsonContext : JsonSerializerContext
 {
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ferry.Services.Exec;
+namespace Ferry.Contracts.Exec;
 
 /// <summary>Fields of <c>exec.start</c> (docs/protocol.md §5.3).</summary>
 public sealed class ExecStartRequest
@@ -42,11 +42,12 @@ public sealed class ExecExitMessage
     public bool TimedOut { get; set; }
 }
 
+/// <summary>Source-generated (AOT-safe) JSON metadata for the exec contracts: pass its type infos to the typed request helpers or to <c>JsonSerializer</c>.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
 [JsonSerializable(typeof(ExecStartRequest))]
 [JsonSerializable(typeof(ExecStdinMessage))]
 [JsonSerializable(typeof(ExecExitMessage))]
-internal sealed partial class ExecJsonContext : JsonSerializerContext
+public sealed partial class ExecJsonContext : JsonSerializerContext
 {
 }
