@@ -164,9 +164,73 @@ tree_case() { # name files folders
   rm -rf "$t" "$work/local/$name-"* "$work/root/$name-"* "$work/rsync/$name-"*
 }
 
+big_case() {
+  local t="$work/src-big" mib="$big_mib"
+  mkdir -p "$t" "$work/ncdst"
+  head -c "$((mib * 1048576))" /dev/urandom >"$t/big.bin"
+  # nc: the plain-bytes floor, into a tmpfs file.
+  local port listener start nct
+  port="$(free_port)"
+  nc -l 127.0.0.1 "$port" >"$work/ncdst/big.bin" & listener=$!
+  for _ in $(seq 100); do listening "$port" && break; sleep 0.02; done
+  start="$(now)"; nc -N 127.0.0.1 "$port" <"$t/big.bin"; wait "$listener"; nct="$(secs "$start" "$(now)")"
+  rm -rf "$work/ncdst"
+  local fp w0 w1 w2 fs rs rsb rsf
+  w0="$(wire)"
+  timed fp "$ferry" sync "$t" "$addr:big" "${fopts[@]}" -q
+  w1="$(wire)"
+  line "big: first copy ${mib} MiB, sync vs nc (s)" "$fp" "$nct" "goal: ratio >= 0.7 ($(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.0f", (b - a) / 1048576 }') MiB on the wire)"
+  timed rsf rsync -a -e "$rsh" "$t/" "$user@127.0.0.1:$work/rsync-ssh/"
+  # 1 MiB changed in the middle.
+  python3 - "$t/big.bin" <<'PY'
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    size = f.seek(0, 2); f.seek(size // 2); f.write(os.urandom(1048576))
+PY
+  timed fs "$ferry" sync "$t" "$addr:big" "${fopts[@]}" -q
+  w2="$(wire)"
+  local start2; start2="$(now)"
+  rsb="$(timeout 600 rsync -a --stats -e "$rsh" "$t/" "$user@127.0.0.1:$work/rsync-ssh/" | awk '/Total bytes sent|Total bytes received/ { gsub(",", "", $4); s += $4 } END { print s }')"
+  rs="$(secs "$start2" "$(now)")"
+  local pct; pct="$(awk -v a="$w1" -v b="$w2" -v m="$mib" 'BEGIN { printf "%.1f", (b - a) * 100 / (m * 1048576) }')"
+  line "big: 1 MiB changed, sync vs rsync over ssh (s)" "$fs" "$rs" "wire: ferry ${pct}% of the file, rsync $(awk -v b="$rsb" -v m="$mib" 'BEGIN { printf "%.2f", b * 100 / (m * 1048576) }')% (goal <= 3%)"
+  rm -rf "$t" "$work/root/big" "$work/rsync-ssh"
+}
+
+text_case() {
+  local t="$work/src-text" mib="$text_mib"
+  python3 - "$t" "$mib" <<'PY'
+import os, random, sys
+top, mib = sys.argv[1], int(sys.argv[2])
+words = open("/usr/share/dict/words").read().split() if os.path.exists("/usr/share/dict/words") else \
+    [w for w in open(__file__ if os.path.exists(__file__) else "/etc/services").read().split() if w.isalpha()] or ["ferry", "sync", "tree"]
+random.seed(1); total = 0; i = 0
+while total < mib * 1048576:
+    d = os.path.join(top, f"d{i % 64:02}"); os.makedirs(d, exist_ok=True)
+    text = "\n".join(" ".join(random.choices(words, k=12)) for _ in range(2000)).encode()
+    open(os.path.join(d, f"t{i:05}.txt"), "wb").write(text); total += len(text); i += 1
+PY
+  local w0 w1 ft notes
+  w0="$(wire)"
+  if "$ferry" sync --help 2>/dev/null | grep -q -- "--compress"; then
+    timed ft "$ferry" sync "$t" "$addr:text" "${fopts[@]}" -q --compress; notes="--compress"
+  else
+    timed ft "$ferry" sync "$t" "$addr:text" "${fopts[@]}" -q; notes="no --compress in this build"
+  fi
+  w1="$(wire)"
+  local rt rb start; start="$(now)"
+  rb="$(timeout 600 rsync -az --stats "$t/" "$rd/text-rsync/" | awk '/Total bytes sent|Total bytes received/ { gsub(",", "", $4); s += $4 } END { print s }')"
+  rt="$(secs "$start" "$(now)")"
+  local size; size="$(du -sb "$t" | cut -f1)"
+  line "text: ${mib} MiB text tree, sync vs rsync -z daemon (s)" "$ft" "$rt" "$notes; wire: ferry $(awk -v a="$w0" -v b="$w1" -v s="$size" 'BEGIN { printf "%.1f", (b - a) * 100 / s }')%, rsync -z $(awk -v b="$rb" -v s="$size" 'BEGIN { printf "%.1f", b * 100 / s }')% of the bytes (goal <= 35%)"
+  rm -rf "$t" "$work/root/text" "$work/rsync/text-rsync"
+}
+
 for c in "${cases[@]}"; do
   case "$c" in
     tree2k) tree_case tree2k 2000 50 ;;
     tree10k) tree_case tree10k 10000 100 ;;
+    big) big_case ;;
+    text) text_case ;;
   esac
 done

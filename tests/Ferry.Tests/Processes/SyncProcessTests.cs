@@ -93,7 +93,7 @@ public sealed class SyncProcessTests : IDisposable
         Assert.Contains("delete  old.txt", up.StdOut, StringComparison.Ordinal);
         Assert.Contains("mkdir   empty", up.StdOut, StringComparison.Ordinal);
         Assert.Contains("nothing was changed", up.StdErr, StringComparison.Ordinal);
-        var down = await RunAsync(server, home, Remote(server, "r"), local, "--delete", "-n", "--json");
+        var down = await RunAsync(server, home, Remote(server, "r"), local, "--delete", "--dry-run", "--json");
         Assert.True(down.ExitCode == 0, down.StdErr);
         using var report = JsonDocument.Parse(down.StdOut);
         Assert.True(report.RootElement.GetProperty("dryRun").GetBoolean());

@@ -16,9 +16,9 @@ internal static class SyncCommand
         var connect = new ClientFactory();
         var source = new Argument<string>("SRC") { Description = "The folder to copy from: a local folder, or HOST:PATH (a folder under the server's root)" };
         var destination = new Argument<string>("DEST") { Description = "The folder to make a mirror of SRC: HOST:PATH, or a local folder (created if missing)" };
-        var checksum = new Option<bool>("--checksum", "-c") { Description = "Compare files of the same size by SHA-256 (the server hashes its side) instead of by modification time" };
+        var checksum = new Option<bool>("--checksum") { Description = "Compare files of the same size by SHA-256 (the server hashes its side) instead of by modification time" };
         var delete = new Option<bool>("--delete") { Description = "Remove files and folders in DEST that SRC lacks (excluded paths are kept; never follows links)" };
-        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be sent, deleted and skipped; change nothing" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be sent, deleted and skipped; change nothing" };
         var exclude = new Option<string[]>("--exclude")
         {
             Description = "Leave out paths matching a gitignore-like PATTERN (repeatable): *.log, build/, /top-only, **/tmp",
