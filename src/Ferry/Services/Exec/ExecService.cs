@@ -15,6 +15,7 @@ public sealed class ExecService : IFerryService
     private const int MaxEnvironmentVariables = 256;
     private readonly ExecOptions _options;
     private readonly string _directory;
+    private readonly ExecProcessLimit? _limit;
     private int _running;
 
     /// <param name="options">What is allowed.</param>
@@ -27,8 +28,12 @@ public sealed class ExecService : IFerryService
         {
             Directory.CreateDirectory(_directory);
             UnixProcesses.BecomeSubreaper();
+            _limit = ExecProcessLimit.Create(options.MaxProcesses);
         }
     }
+
+    /// <summary>The process limit commands run under (null while exec is off).</summary>
+    internal ExecProcessLimit? ProcessLimit => _limit;
 
     /// <summary>The folder commands run in when the request names none.</summary>
     public string WorkingDirectory => _directory;
@@ -70,7 +75,7 @@ public sealed class ExecService : IFerryService
                 throw new FerryException(ProtocolError.Busy,
                     $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
             }
-            process = ExecProcess.Start(command, directory, start.Env, _options);
+            process = ExecProcess.Start(command, directory, start.Env, _options, _limit);
             processes.Increment();
             table.Attach(request.Id, process);
             var connection = request.Connection;
