@@ -12,8 +12,15 @@ namespace Ferry.Cli.Commands;
 /// </summary>
 internal static class CompleteCommand
 {
-    /// <summary>The longest a remote folder listing may take (connect, log in, list) before it is given up.</summary>
-    private static readonly TimeSpan RemoteBudget = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The longest a remote folder listing may take (connect, log in, list) before it is given up: 2 s, or
+    /// <c>$FERRY_COMPLETION_TIMEOUT</c> seconds.
+    /// </summary>
+    private static TimeSpan RemoteBudget =>
+        double.TryParse(Environment.GetEnvironmentVariable("FERRY_COMPLETION_TIMEOUT"), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : TimeSpan.FromSeconds(2);
 
     public static Command Create(CliContext cli, Func<Command> root)
     {
@@ -57,11 +64,12 @@ internal static class CompleteCommand
         var folder = slash < 0 ? "" : word[..(slash + 1)];
         var prefix = word[folder.Length..];
         var (target, host) = TargetResolver.Resolve(at.Positionals[0], TargetResolver.LoadConfig());
+        var budget = RemoteBudget;
         var options = new FerryClientOptions(target)
         {
             Plaintext = Flag(at.Before, "--plaintext") || host.Plaintext == true,
             KeyFile = Value(at.Before, "--key-file") is { } key ? Path.GetFullPath(key) : host.KeyFile,
-            ConnectTimeout = RemoteBudget,
+            ConnectTimeout = budget,
             // Never trusts a new server or asks anything: completion must not change known_hosts or wait for a person.
             AcceptNewHost = false,
         };
@@ -71,9 +79,9 @@ internal static class CompleteCommand
             options.User = user;
             options.Password = password;
         }
-        using var budget = new CancellationTokenSource(RemoteBudget);
-        await using var client = await FerryClient.ConnectAsync(options, budget.Token).ConfigureAwait(false);
-        var entries = await client.ListAsync(folder.TrimEnd('/'), recursive: false, budget.Token).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(budget);
+        await using var client = await FerryClient.ConnectAsync(options, deadline.Token).ConfigureAwait(false);
+        var entries = await client.ListAsync(folder.TrimEnd('/'), recursive: false, deadline.Token).ConfigureAwait(false);
         return [.. entries
             .Where(e => e.Name.StartsWith(prefix, StringComparison.Ordinal))
             .Select(e => folder + e.Name + (e.Kind == FileKinds.Directory ? "/" : ""))

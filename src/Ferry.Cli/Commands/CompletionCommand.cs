@@ -21,7 +21,7 @@ internal static class CompletionCommand
             "Enable it: bash: add  eval \"$(ferry completion bash)\"  to ~/.bashrc;  zsh: add  eval \"$(ferry completion zsh)\"  to\n" +
             "~/.zshrc (after compinit);  fish: ferry completion fish > ~/.config/fish/completions/ferry.fish;  PowerShell: add\n" +
             "ferry completion pwsh | Out-String | Invoke-Expression  to $PROFILE. Remote paths are listed from the server with\n" +
-            "a 2 s limit, for servers already trusted (known_hosts), never asking anything.")
+            "a 2 s limit ($FERRY_COMPLETION_TIMEOUT seconds to change), for servers already trusted (known_hosts), never asking anything.")
         {
             shell,
         };
