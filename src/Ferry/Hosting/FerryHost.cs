@@ -26,7 +26,8 @@ public static class FerryHost
         var builder = new FerryServerBuilder(options.Server);
         builder.Services.Map(MessageTypes.Echo, new EchoService());
         var exec = new ExecService(options.Exec, options.Server.DataDirectory);
-        builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec);
+        builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec)
+            .Map(MessageTypes.ExecResize, exec, Rights.Exec);
         if (options.Exec.Enabled) builder.AddHostedService(_ => new OrphanReaper());
         if (exec.ProcessLimit is { } limit)
         {

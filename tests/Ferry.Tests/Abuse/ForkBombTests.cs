@@ -106,6 +106,31 @@ public sealed class ForkBombTests(ITestOutputHelper output)
             "zombies of the bomb are left under the server");
     }
 
+    [RootFact]
+    public async Task ACommandOnATerminalRunsUnderTheLimitToo()
+    {
+        await using var server = await ExecTestServer.StartAsync(e => e.MaxProcesses = Limit);
+        var client = await server.ConnectAsync();
+        using var deadline = new CancellationTokenSource(Patience);
+        var printed = new StringBuilder();
+        // The command reads its own limit from its cgroup while it runs.
+        var result = await client.ExecAsync(new RemoteCommand("cat /sys/fs/cgroup/pids$(grep :pids: /proc/self/cgroup | cut -d: -f3)/pids.max; grep :pids: /proc/self/cgroup")
+        {
+            Terminal = new RemoteTerminal(80, 24),
+            OnStandardOutput = (data, _) =>
+            {
+                lock (printed) printed.Append(Encoding.UTF8.GetString(data.Span));
+                return ValueTask.CompletedTask;
+            },
+        }, deadline.Token);
+        Assert.Equal(0, result.ExitCode);
+        var lines = printed.ToString().Split(["\r\n", "\n"], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Limit.ToString(CultureInfo.InvariantCulture), lines[0].Trim());
+        Assert.Contains(":pids:/ferry-exec-", lines[1], StringComparison.Ordinal);
+        var cgroup = "/sys/fs/cgroup/pids" + lines[1].Trim().Split(':')[2];
+        Assert.True(await ProcessTable.EventuallyAsync(() => !Directory.Exists(cgroup), TimeSpan.FromSeconds(10)), $"{cgroup} is still there");
+    }
+
     [Fact]
     public void TheRlimitFallbackPutsTheLimitOnTheCommandBeforeItRuns()
     {

@@ -12,7 +12,7 @@ namespace Ferry.Services.Exec;
 /// One running command: its process (leader of its own process group), the pumps that stream its stdout and
 /// stderr as frames, its stdin, and the kill that takes down everything it started.
 /// </summary>
-internal sealed class ExecProcess
+internal sealed class ExecProcess : IRunningCommand
 {
     private const int PipeBytes = 1024 * 1024;
     private const int StdinChunkBytes = 64 * 1024;

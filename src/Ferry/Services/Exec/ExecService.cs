@@ -13,6 +13,7 @@ namespace Ferry.Services.Exec;
 public sealed class ExecService : IFerryService
 {
     private const int MaxEnvironmentVariables = 256;
+    private const int PtyMaxSize = 10000;
     private readonly ExecOptions _options;
     private readonly string _directory;
     private readonly ExecProcessLimit? _limit;
@@ -47,6 +48,7 @@ public sealed class ExecService : IFerryService
         {
             throw new FerryException(ProtocolError.Disabled, "exec is disabled on this server; start it with --allow-exec");
         }
+        if (request.Type == MessageTypes.ExecResize) return OnResizeAsync(request);
         return request.Type == MessageTypes.ExecStdin ? OnStdinAsync(request) : StartAsync(request);
     }
 
@@ -65,7 +67,7 @@ public sealed class ExecService : IFerryService
             throw new FerryException(ProtocolError.Busy,
                 $"busy: this connection already runs {_options.MaxPerConnection} commands (the server's --max-exec-per-connection); wait for one to finish");
         }
-        ExecProcess? process = null;
+        IRunningCommand? process = null;
         var processes = request.Session.Stats.Counter(ServerStats.ExecProcessesRunning);
         bool background = false;
         try
@@ -75,7 +77,9 @@ public sealed class ExecService : IFerryService
                 throw new FerryException(ProtocolError.Busy,
                     $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
             }
-            process = ExecProcess.Start(command, directory, start.Env, _options, _limit);
+            process = start.Terminal is { } terminal
+                ? PtyProcess.Start(start.Command, directory, start.Env, terminal, _options, _limit)
+                : ExecProcess.Start(command!, directory, start.Env, _options, _limit);
             processes.Increment();
             table.Attach(request.Id, process);
             var connection = request.Connection;
@@ -84,7 +88,7 @@ public sealed class ExecService : IFerryService
             int chunk = _options.ChunkBytes;
             var session = request.Session;
             var user = LogText.Escape(session.Principal?.Name ?? "-");
-            var shown = LogText.Escape(command);
+            var shown = LogText.Escape(command ?? "(login shell)");
             ExecLog.Started(session.Logger, user, session.RemoteAddress, id, shown);
             long began = Stopwatch.GetTimestamp();
             request.Session.StartBackground(id, async ct =>
@@ -142,16 +146,53 @@ public sealed class ExecService : IFerryService
         return process.WriteStdinAsync(request.Body, message.Eof, request.CancellationToken);
     }
 
-    private static string Validate(ExecStartRequest start)
+    private static ValueTask OnResizeAsync(ServerRequest request)
     {
+        var message = request.Read(ExecJsonContext.Default.ExecResizeMessage);
+        CheckSize(message.Cols, message.Rows, "exec.resize");
+        // A resize for a command that has ended (or runs on pipes) has nothing to resize: dropped, like late input.
+        if (request.Session.GetFeature(static _ => new ExecTable()).Find(request.Id) is PtyProcess pty) pty.Resize(message.Cols, message.Rows);
+        return ValueTask.CompletedTask;
+    }
+
+    private static void CheckSize(int cols, int rows, string what)
+    {
+        if (cols is < 1 or > PtyMaxSize || rows is < 1 or > PtyMaxSize)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"{what}: 'cols' and 'rows' must be whole numbers from 1 to {PtyMaxSize} (got {cols}×{rows})");
+        }
+    }
+
+    // A null command with a terminal is the login shell (ferry shell).
+    private static string? Validate(ExecStartRequest start)
+    {
+        if (start.Terminal is { } terminal)
+        {
+            CheckSize(terminal.Cols, terminal.Rows, "'terminal'");
+            if (terminal.Term is { } term && (term.Length is 0 or > 64 || term.Any(c => c is <= ' ' or > '~' or '=')))
+            {
+                throw new FerryException(ProtocolError.BadRequest, "'terminal.term' must be 1 to 64 printable ASCII characters without spaces or '=' (like xterm-256color)");
+            }
+        }
+        if (start.Command is null && start.Terminal is not null)
+        {
+            ValidateEnvironment(start);
+            return null;
+        }
         if (string.IsNullOrWhiteSpace(start.Command))
         {
-            throw new FerryException(ProtocolError.BadRequest, "exec.start needs a non-empty 'command'");
+            throw new FerryException(ProtocolError.BadRequest, "exec.start needs a non-empty 'command' (only with 'terminal' may it be left out, for the login shell)");
         }
         if (start.Command.Contains('\0', StringComparison.Ordinal))
         {
             throw new FerryException(ProtocolError.BadRequest, "'command' must not contain NUL characters");
         }
+        ValidateEnvironment(start);
+        return start.Command;
+    }
+
+    private static void ValidateEnvironment(ExecStartRequest start)
+    {
         if (start.Env is { } env)
         {
             if (env.Count > MaxEnvironmentVariables)
@@ -171,7 +212,6 @@ public sealed class ExecService : IFerryService
         {
             throw new FerryException(ProtocolError.BadRequest, "'timeout' must be a number of seconds ≥ 0");
         }
-        return start.Command;
     }
 
     private string ResolveDirectory(string? cwd)
