@@ -29,6 +29,10 @@ public static class FerryHost
         builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec)
             .Map(MessageTypes.ExecResize, exec, Rights.Exec);
         if (options.Exec.Enabled) builder.AddHostedService(_ => new OrphanReaper());
+        if (exec.ProcessLimit is { } limit)
+        {
+            builder.AddHostedService(sp => new ExecProcessLimitService(limit, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Exec")));
+        }
         var chat = new ChatService(new ChatHub(options.Chat, options.Time));
         foreach (var type in ChatService.RequestTypes) builder.Services.Map(type, chat, Rights.Chat);
         var files = new FilesService(options.Files, options.Server.DataDirectory);

@@ -16,6 +16,7 @@ public sealed class ExecService : IFerryService
     private const int PtyMaxSize = 10000;
     private readonly ExecOptions _options;
     private readonly string _directory;
+    private readonly ExecProcessLimit? _limit;
     private int _running;
 
     /// <param name="options">What is allowed.</param>
@@ -28,8 +29,12 @@ public sealed class ExecService : IFerryService
         {
             Directory.CreateDirectory(_directory);
             UnixProcesses.BecomeSubreaper();
+            _limit = ExecProcessLimit.Create(options.MaxProcesses);
         }
     }
+
+    /// <summary>The process limit commands run under (null while exec is off).</summary>
+    internal ExecProcessLimit? ProcessLimit => _limit;
 
     /// <summary>The folder commands run in when the request names none.</summary>
     public string WorkingDirectory => _directory;
@@ -73,8 +78,8 @@ public sealed class ExecService : IFerryService
                     $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
             }
             process = start.Terminal is { } terminal
-                ? PtyProcess.Start(start.Command, directory, start.Env, terminal, _options)
-                : ExecProcess.Start(command!, directory, start.Env, _options);
+                ? PtyProcess.Start(start.Command, directory, start.Env, terminal, _options, _limit)
+                : ExecProcess.Start(command!, directory, start.Env, _options, _limit);
             processes.Increment();
             table.Attach(request.Id, process);
             var connection = request.Connection;

@@ -37,10 +37,12 @@ internal sealed class PtyProcess : IRunningCommand
     private int _closed;
     private readonly Lock _masterLock = new();
     private bool _masterClosed;
+    private readonly ExecProcessLease? _lease; // its share of the process limit (a cgroup), null without one
 
-    private PtyProcess(int master, (int Read, int Write) wake, int pid, ExecOptions options)
+    private PtyProcess(int master, (int Read, int Write) wake, int pid, ExecOptions options, ExecProcessLease? lease)
     {
         _master = master;
+        _lease = lease;
         (_wakeRead, _wakeWrite) = wake;
         _pid = pid;
         _inputLimit = options.StdinBufferBytes;
@@ -62,7 +64,7 @@ internal sealed class PtyProcess : IRunningCommand
     /// null, on a new terminal of the requested size; <c>TERM</c> comes from <paramref name="terminal"/>.
     /// </summary>
     public static PtyProcess Start(string? command, string directory, IReadOnlyDictionary<string, string>? environment, ExecTerminal terminal,
-        ExecOptions options)
+        ExecOptions options, ExecProcessLimit? limit = null)
     {
         if (!PseudoTerminal.Supported)
         {
@@ -84,16 +86,20 @@ internal sealed class PtyProcess : IRunningCommand
         }
         if (environment is not null) foreach (var (name, value) in environment) variables[name] = value;
         variables["TERM"] = terminal.Term ?? "xterm";
+        // The process limit (ExecProcessLimit) wraps the program so that it joins its cgroup before it runs.
+        var lease = limit?.Begin();
+        if (lease is not null) argv = [.. lease.Wrap(argv)];
         var (master, slave) = PseudoTerminal.Open(terminal.Cols, terminal.Rows);
         (int, int) wake = (-1, -1);
         try
         {
             wake = PseudoTerminal.WakePipe();
             int pid = UnixProcesses.SpawnTracked(() => PseudoTerminal.Spawn(argv, variables.Select(v => $"{v.Key}={v.Value}"), directory, slave));
-            return new PtyProcess(master, wake, pid, options);
+            return new PtyProcess(master, wake, pid, options, lease);
         }
         catch
         {
+            _ = lease?.EndAsync(TimeSpan.Zero);
             PseudoTerminal.CloseFd(master);
             PseudoTerminal.CloseFd(wake.Item1);
             PseudoTerminal.CloseFd(wake.Item2);
@@ -168,6 +174,8 @@ internal sealed class PtyProcess : IRunningCommand
             PseudoTerminal.Wake(_wakeWrite);
             await reader.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await CloseAsync().ConfigureAwait(false);
+            // Nothing outlives the command in its cgroup (not even what left its session), and the cgroup goes.
+            if (_lease is not null) await _lease.EndAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
     }
 
@@ -198,6 +206,7 @@ internal sealed class PtyProcess : IRunningCommand
             await UnixProcesses.ReapSessionAsync(_pid, _pid, SigHup, TimeSpan.Zero).ConfigureAwait(false);
             await ((Task)_exit.Task).WaitAsync(TimeSpan.FromMilliseconds(300)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await UnixProcesses.ReapSessionAsync(_pid, _pid, UnixProcesses.SigKill, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            _lease?.KillAll(); // and what left the session, still in the command's cgroup
         }
         // A process that survives SIGKILL for 10 s is stuck in the kernel; nothing more we can do.
         await ((Task)_exit.Task).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -140,6 +140,9 @@ internal static partial class UnixProcesses
     /// <summary>Sends SIGKILL to every process in group <paramref name="pgid"/>; false when the group is empty.</summary>
     public static bool KillGroup(int pgid) => pgid > 1 && Kill(-pgid, SigKill) == 0;
 
+    /// <summary>Sends SIGKILL to process <paramref name="pid"/>; false when there is no such process.</summary>
+    public static bool KillPid(int pid) => pid > 1 && Kill(pid, SigKill) == 0;
+
     /// <summary>
     /// Makes this process the parent of orphaned descendants (Linux), so killed grandchildren whose shell died first
     /// become our zombies, which <see cref="ReapGroupAsync"/> collects, instead of init's (which, in containers, may never reap).
