@@ -67,6 +67,7 @@ public static class Program
         root.Add(UserCommand.Create(cli));
         root.Add(PutCommand.Create(cli));
         root.Add(GetCommand.Create(cli));
+        root.Add(SyncCommand.Create(cli));
         root.Add(LsCommand.Create(cli));
         root.Add(RmCommand.Create(cli));
         root.Add(MkdirCommand.Create(cli));
