@@ -18,7 +18,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
     // How long a resume waits for the same upload's old connection to let go of the .part.
     private static readonly TimeSpan s_takeOverPatience = TimeSpan.FromSeconds(5);
 
-    public async ValueTask PutAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask PutAsync(RequestContext request, FileRequestScope scope)
     {
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);
         scope.Path = FileSandbox.RequirePath(put.Path, MessageTypes.FilePut);
@@ -28,7 +28,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
-        var uploads = UploadTable.Of(request.Session);
+        var uploads = request.GetState(UploadTable.Key);
         if (uploads.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
@@ -67,7 +67,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             await upload.DisposeAsync().ConfigureAwait(false);
             throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
         }
-        await request.Connection.SendAsync(MessageTypes.FileReady, request.Id,
+        await request.SendAsync(MessageTypes.FileReady,
             new FileReady { Offset = part.Position, PrefixSha256 = part.PrefixSha256, Length = put.Length }, FilesJsonContext.Default.FileReady,
             request.CancellationToken).ConfigureAwait(false);
     }
@@ -83,9 +83,9 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         return Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
 
-    public async ValueTask DataAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask DataAsync(RequestContext request, FileRequestScope scope)
     {
-        var uploads = UploadTable.Of(request.Session);
+        var uploads = request.GetState(UploadTable.Key);
         var upload = uploads.Get(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}; send file.put first");
         scope.Path = upload.Request.Path;
@@ -124,10 +124,10 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         }
     }
 
-    public async ValueTask DoneAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask DoneAsync(RequestContext request, FileRequestScope scope)
     {
         var done = request.Read(FilesJsonContext.Default.FileDone);
-        var uploads = UploadTable.Of(request.Session);
+        var uploads = request.GetState(UploadTable.Key);
         var upload = uploads.Remove(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}");
         var put = upload.Request;
@@ -139,7 +139,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             if (done.Abort)
             {
                 await upload.DisposeAsync().ConfigureAwait(false);
-                await request.Connection.SendAsync(MessageTypes.Ok, request.Id, request.CancellationToken).ConfigureAwait(false);
+                await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
                 return;
             }
             actual = await upload.Part.CompleteAsync(request.CancellationToken).ConfigureAwait(false);
@@ -161,7 +161,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             await upload.DisposeAsync().ConfigureAwait(false);
         }
-        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
+        await request.ReplyAsync(MessageTypes.Ok, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
             FilesJsonContext.Default.FileResult, request.CancellationToken).ConfigureAwait(false);
     }
 }
