@@ -183,7 +183,7 @@ def files_worker(ferry, target, scratch, index):
         data = os.urandom(random.choice([1, 4096, 256 * 1024, 2 * 1024 * 1024]))
         with open(local, "wb") as f:
             f.write(data)
-        if not cli(ferry, ["put", target, local, "--to", "soak", "--quiet", "--force"], "files put"):
+        if not cli(ferry, ["put", target, local, "--to", "soak/", "--quiet", "--force"], "files put"):
             return
         # the upload lands under its own name in soak/
         if not cli(ferry, ["get", target, f"soak/up-{index}.bin", "--to", back, "--quiet", "--force"], "files get"):

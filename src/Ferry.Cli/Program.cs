@@ -67,10 +67,14 @@ public static class Program
         root.Add(UserCommand.Create(cli));
         root.Add(PutCommand.Create(cli));
         root.Add(GetCommand.Create(cli));
+        root.Add(SyncCommand.Create(cli));
         root.Add(LsCommand.Create(cli));
         root.Add(RmCommand.Create(cli));
         root.Add(MkdirCommand.Create(cli));
         root.Add(StatsCommand.Create(cli));
+        root.Add(ConfigCommand.Create(cli));
+        root.Add(CompletionCommand.Create(cli));
+        root.Add(CompleteCommand.Create(cli, () => root));
         root.Add(HelpCommand.Create(cli, root));
         // 'ferry' alone is asking what there is: a short list on stdout and exit 0, as gh does (git prints its usage
         // and exits 1; neither prints an error about a missing command followed by all of the help, as before).

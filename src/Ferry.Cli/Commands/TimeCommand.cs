@@ -35,10 +35,9 @@ internal static class TimeCommand
         };
         command.SetAction(async (result, ct) =>
         {
-            if (!FerryTarget.TryParse(result.GetValue(target), out var host, out var error, SntpQueryOptions.DefaultPort) || host.IsUnix)
-            {
-                throw new CliUsageException(error ?? "HOST must be host[:port], not a Unix socket");
-            }
+            // A Host alias of ~/.ferry/config gives its HostName; its Port is Ferry's, not NTP's, so it does not apply.
+            var (host, _) = TargetResolver.Resolve(result.GetValue(target), TargetResolver.LoadConfig(), SntpQueryOptions.DefaultPort, usePort: false);
+            if (host.IsUnix) throw new CliUsageException("HOST must be host[:port], not a Unix socket");
             var options = new SntpQueryOptions(host.Host, host.Port)
             {
                 Samples = result.GetValue(samples),

@@ -43,21 +43,28 @@ internal sealed class ClientFactory
         command.Add(AcceptNew);
     }
 
+    /// <summary>
+    /// The options for the TARGET (or <paramref name="targetText"/>): its alias in the config file (HostConfig) first,
+    /// then the command line over it (a flag turns Plaintext/AcceptNew on; --key-file and --user replace the file's).
+    /// </summary>
     public FerryClientOptions Options(ParseResult result, string? targetText = null)
     {
         SystemTrustStore.SkipLoading();
-        var target = CommonOptions.ParseTarget(targetText ?? result.GetValue(Target)!);
+        var config = TargetResolver.LoadConfig();
+        var (target, host) = TargetResolver.Resolve(targetText ?? result.GetValue(Target), config);
         var options = new FerryClientOptions(target)
         {
-            Plaintext = result.GetValue(Plaintext),
-            KeyFile = result.GetValue(KeyFile) is { } keyFile ? Path.GetFullPath(keyFile) : null,
-            AcceptNewHost = result.GetValue(AcceptNew),
+            Plaintext = result.GetValue(Plaintext) || host.Plaintext == true,
+            KeyFile = result.GetValue(KeyFile) is { } keyFile ? Path.GetFullPath(keyFile) : host.KeyFile,
+            AcceptNewHost = result.GetValue(AcceptNew) || host.AcceptNew == true,
         };
         if (options.KeyFile is not null && WhyUnreadable(options.KeyFile) is { } why)
         {
-            throw new CliUsageException($"--key-file: {options.KeyFile} {why}");
+            var from = result.GetValue(KeyFile) is not null ? "--key-file"
+                : $"{HostConfig.Shown(config.Path)}:{host.SettingLines["KeyFile"]}: KeyFile";
+            throw new CliUsageException($"{from}: {options.KeyFile} {why}");
         }
-        if (result.GetValue(User) is { } user)
+        if ((result.GetValue(User) ?? host.User) is { } user)
         {
             options.User = user;
             options.Password = SecretPrompt.FromEnvironmentOrTerminal(_cli, $"Password for {user}@{target}: ")

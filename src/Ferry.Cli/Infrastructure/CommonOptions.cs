@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Ferry.Client;
 
 namespace Ferry.Cli.Infrastructure;
 
@@ -8,7 +7,7 @@ internal static class CommonOptions
 {
     public static Argument<string> Target() => new("TARGET")
     {
-        Description = "The server: host[:port] (default port 7070), [v6addr]:port, or unix:PATH for a Unix socket",
+        Description = "The server: host[:port] (default port 7070), [v6addr]:port, unix:PATH for a Unix socket, or a Host alias from ~/.ferry/config",
     };
 
     public static Option<bool> Plaintext() => new("--plaintext")
@@ -27,10 +26,4 @@ internal static class CommonOptions
         Description = "Show details (stack traces on errors, debug logs for serve)",
         Recursive = true,
     };
-
-    public static FerryTarget ParseTarget(string text)
-    {
-        if (!FerryTarget.TryParse(text, out var target, out var error)) throw new CliUsageException(error);
-        return target;
-    }
 }

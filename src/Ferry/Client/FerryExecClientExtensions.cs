@@ -25,14 +25,18 @@ public static class FerryExecClientExtensions
         {
             var start = new ExecStartRequest
             {
-                Command = command.CommandLine,
+                Command = command.IsLoginShell ? null : command.CommandLine,
                 Cwd = command.WorkingDirectory,
                 Env = command.Environment is null ? null : new Dictionary<string, string>(command.Environment, StringComparer.Ordinal),
                 Timeout = command.Timeout?.TotalSeconds,
                 Stdin = command.StandardInput is not null,
+                Terminal = command.Terminal is { } terminal
+                    ? new ExecTerminal { Cols = terminal.Size.Columns, Rows = terminal.Size.Rows, Term = terminal.Term }
+                    : null,
             };
             await client.Connection.SendAsync(MessageTypes.ExecStart, id, start, ExecJsonContext.Default.ExecStartRequest, cancellationToken).ConfigureAwait(false);
             if (command.StandardInput is { } input) _ = PumpStdinAsync(client, id, input, stdinStop.Token);
+            if (command.Terminal is { } resized) _ = PumpResizesAsync(client, id, resized, stdinStop.Token);
             try
             {
                 return await sink.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -74,6 +78,37 @@ public static class FerryExecClientExtensions
             OnStandardError = (data, _) => Keep(stderr, data),
         }, cancellationToken).ConfigureAwait(false);
         return new ExecOutput(result, stdout.WrittenSpan.ToArray(), stderr.WrittenSpan.ToArray());
+    }
+
+    // Sends the terminal's size each time it changes, latest first: sizes set while one is being sent collapse into one.
+    private static async Task PumpResizesAsync(FerryClient client, long id, RemoteTerminal terminal, CancellationToken cancellationToken)
+    {
+        using var changed = new SemaphoreSlim(0);
+        terminal.OnChanged(() =>
+        {
+            if (changed.CurrentCount == 0) changed.Release();
+        });
+        try
+        {
+            var sent = terminal.Size;
+            while (true)
+            {
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var size = terminal.Size;
+                if (size == sent) continue;
+                await client.Connection.SendAsync(MessageTypes.ExecResize, id, new ExecResizeMessage { Cols = size.Columns, Rows = size.Rows },
+                    ExecJsonContext.Default.ExecResizeMessage, cancellationToken).ConfigureAwait(false);
+                sent = size;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or Connections.ConnectionClosedException)
+        {
+            // The command ended or the connection closed.
+        }
+        finally
+        {
+            terminal.OnChanged(null);
+        }
     }
 
     // Runs until the input ends (then sends EOF) or the command finishes. A console input that ignores cancellation is

@@ -20,6 +20,11 @@ public static class FerryFilesClientExtensions
         options ??= new FileTransferOptions();
         var clock = Stopwatch.StartNew();
         var fullPath = Path.GetFullPath(localPath);
+        if (new FileInfo(fullPath) is { Exists: true, Length: <= FileLimits.InlineBytes }
+            && await TryUploadWholeAsync(client, fullPath, remotePath, options, clock, cancellationToken).ConfigureAwait(false) is { } whole)
+        {
+            return whole;
+        }
         var source = SourceFile.Open(fullPath);
         await using var _ = source.ConfigureAwait(false);
         long size = source.Length;
@@ -68,6 +73,45 @@ public static class FerryFilesClientExtensions
         {
             client.Unregister(id);
         }
+    }
+
+    /// <summary>
+    /// A small file travels whole in its <c>file.put</c> frame, hash included: one frame each way, nothing to resume.
+    /// Returns null when the file grew past <see cref="FileLimits.InlineBytes"/> since it was looked at (it is streamed then).
+    /// </summary>
+    private static async Task<FileTransferResult?> TryUploadWholeAsync(FerryClient client, string fullPath, string remotePath,
+        FileTransferOptions options, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        DateTime lastWrite;
+        var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using (handle)
+        {
+            long length = RandomAccess.GetLength(handle);
+            if (length > FileLimits.InlineBytes) return null;
+            bytes = new byte[length];
+            int read = 0;
+            while (read < bytes.Length)
+            {
+                int n = await RandomAccess.ReadAsync(handle, bytes.AsMemory(read), read, cancellationToken).ConfigureAwait(false);
+                if (n == 0) throw new FileChangedException(read, bytes.Length);
+                read += n;
+            }
+            lastWrite = File.GetLastWriteTimeUtc(handle);
+        }
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, bytes.Length));
+        var response = await client.RequestAsync(MessageTypes.FilePut, new FilePutRequest
+        {
+            Path = remotePath,
+            Length = bytes.Length,
+            Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
+            Mode = FileMetadata.ModeOf(fullPath),
+            Force = options.Force,
+            Sha256 = sha,
+        }, FilesJsonContext.Default.FilePutRequest, FilesJsonContext.Default.FileResult, bytes, cancellationToken).ConfigureAwait(false);
+        options.Progress?.Invoke(new FileTransferProgress(remotePath, bytes.Length, bytes.Length));
+        return new FileTransferResult(remotePath, fullPath, bytes.Length, bytes.Length, response.Payload?.Sha256 ?? sha, 0, false, clock.Elapsed);
     }
 
     /// <summary>
@@ -195,11 +239,18 @@ public static class FerryFilesClientExtensions
     }
 
     /// <summary>Lists a remote folder (or describes one file); <paramref name="recursive"/> walks sub-folders, naming entries by relative path.</summary>
-    public static async Task<IReadOnlyList<FileEntry>> ListAsync(this FerryClient client, string remotePath = "", bool recursive = false,
+    public static Task<IReadOnlyList<FileEntry>> ListAsync(this FerryClient client, string remotePath = "", bool recursive = false,
+        CancellationToken cancellationToken = default) => ListAsync(client, remotePath, recursive, sha256: false, cancellationToken);
+
+    /// <summary>
+    /// Lists a remote folder; <paramref name="recursive"/> walks sub-folders, and with <paramref name="sha256"/> the server
+    /// hashes each regular file and puts its SHA-256 in the entry (slow for big trees: it reads every byte).
+    /// </summary>
+    public static async Task<IReadOnlyList<FileEntry>> ListAsync(this FerryClient client, string remotePath, bool recursive, bool sha256,
         CancellationToken cancellationToken = default)
     {
         var response = await client.RequestAsync<FilePathRequest, FilePathRequest>(MessageTypes.FileList,
-            new FilePathRequest { Path = remotePath, Recursive = recursive }, FilesJsonContext.Default.FilePathRequest, null, cancellationToken).ConfigureAwait(false);
+            new FilePathRequest { Path = remotePath, Recursive = recursive, Sha256 = sha256 }, FilesJsonContext.Default.FilePathRequest, null, cancellationToken).ConfigureAwait(false);
         try
         {
             return JsonSerializer.Deserialize(response.Body, FilesJsonContext.Default.FileListing)?.Entries ?? [];

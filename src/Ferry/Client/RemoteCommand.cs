@@ -12,8 +12,27 @@ public sealed class RemoteCommand
         CommandLine = commandLine;
     }
 
-    /// <summary>One shell command line, run by the server's <c>/bin/sh -c</c> (<c>cmd.exe /c</c> on Windows).</summary>
+    /// <summary>The server user's login shell on <paramref name="terminal"/> (what <c>ferry shell</c> and a bare <c>ssh host</c> start).</summary>
+    public RemoteCommand(RemoteTerminal terminal)
+    {
+        ArgumentNullException.ThrowIfNull(terminal);
+        CommandLine = "";
+        IsLoginShell = true;
+        Terminal = terminal;
+    }
+
+    /// <summary>One shell command line, run by the server's <c>/bin/sh -c</c> (<c>cmd.exe /c</c> on Windows); empty for the login shell.</summary>
     public string CommandLine { get; }
+
+    /// <summary>Whether this is the login shell (<see cref="RemoteCommand(RemoteTerminal)"/>) rather than a command line.</summary>
+    public bool IsLoginShell { get; }
+
+    /// <summary>
+    /// Run on a pseudo-terminal of this size (as <c>ssh -t</c>; Linux servers, others answer <c>unsupported</c>); null
+    /// for pipes. On a terminal, output is one stream (<see cref="OnStandardOutput"/>) and input is keystrokes: its end
+    /// is sent as the terminal's end-of-file character (Ctrl+D).
+    /// </summary>
+    public RemoteTerminal? Terminal { get; init; }
 
     /// <summary>The remote folder to run in (absolute, or relative to the server's exec folder); null for the exec folder.</summary>
     public string? WorkingDirectory { get; init; }

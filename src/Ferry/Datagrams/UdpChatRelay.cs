@@ -175,7 +175,7 @@ public sealed class UdpChatRelay : BackgroundService
     private void Ignore(IPEndPoint from, string why)
     {
         Interlocked.Increment(ref _ignored);
-        _logger.LogDebug("UDP chat: ignored a datagram from {From}: {Why}", from, why);
+        _logger.LogDebug("UDP chat: ignored a datagram from {From}: {Why}", from, Protocol.LogText.Escape(why)); // may quote the datagram
     }
 
     private static bool IsValidName(string name) => name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.');

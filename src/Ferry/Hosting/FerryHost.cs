@@ -25,8 +25,13 @@ public static class FerryHost
     {
         var builder = new FerryServerBuilder(options.Server);
         builder.AddService(new EchoService());
-        builder.AddService(new ExecService(options.Exec, options.Server.DataDirectory));
+        var exec = new ExecService(options.Exec, options.Server.DataDirectory);
+        builder.AddService(exec);
         if (options.Exec.Enabled) builder.AddHostedService(_ => new OrphanReaper());
+        if (exec.ProcessLimit is { } limit)
+        {
+            builder.AddHostedService(sp => new ExecProcessLimitService(limit, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Exec")));
+        }
         builder.AddService(new ChatService(new ChatHub(options.Chat, options.Time)));
         var files = new FilesService(options.Files, options.Server.DataDirectory);
         builder.AddService(files);

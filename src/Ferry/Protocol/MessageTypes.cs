@@ -31,6 +31,7 @@ public static class MessageTypes
     public const string ExecStdout = "exec.stdout";
     public const string ExecStderr = "exec.stderr";
     public const string ExecSignal = "exec.signal";
+    public const string ExecResize = "exec.resize";
     public const string ExecExit = "exec.exit";
 
     public const string FilePut = "file.put";
@@ -64,7 +65,7 @@ public static class MessageTypes
     [
         Hello, Error, Ok, Cancel, Ping, Pong, Stats, AuthKeyStart, AuthKeyChallenge, AuthKeyProof, AuthScramStart,
         AuthScramChallenge, AuthScramFinal, AuthOk, Echo, ExecStart, ExecStdin, ExecStdout, ExecStderr, ExecSignal,
-        ExecExit, FilePut, FileGet, FileData, FileDone, FileList, FileStat, FileRemove, FileMkdir, FileReady,
+        ExecResize, ExecExit, FilePut, FileGet, FileData, FileDone, FileList, FileStat, FileRemove, FileMkdir, FileReady,
         ChatJoin, ChatLeave, ChatSay, ChatMsg, ChatNick, ChatWho, ChatRooms, ChatEvent, TimeGet
     ];
 
@@ -76,7 +77,7 @@ public static class MessageTypes
     /// data of an upload, cancel) rather than starting a request of its own: only these may reuse a running id
     /// (protocol.md §3.3, <c>duplicate_id</c>).
     /// </summary>
-    public static bool ContinuesExchange(string type) => type is ExecStdin or FileData or FileDone or Cancel;
+    public static bool ContinuesExchange(string type) => type is ExecStdin or ExecResize or FileData or FileDone or Cancel;
 
     /// <summary>Returns the shared instance of a known type name, or a new string for an unknown one.</summary>
     public static string Intern(ReadOnlySpan<byte> utf8)

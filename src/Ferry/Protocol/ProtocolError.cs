@@ -55,4 +55,6 @@ public enum ProtocolError
     DuplicateId,
     /// <summary>An unexpected server fault; the connection stays usable.</summary>
     Internal,
+    /// <summary>The server cannot do this on its platform (a terminal on a Windows server).</summary>
+    Unsupported,
 }

@@ -5,7 +5,8 @@ namespace Ferry.Server;
 
 /// <summary>
 /// Logging for the server host, with stable event ids. Text that can come from a peer (close details quoting a
-/// header, message types) is escaped here with <see cref="LogText.Escape"/>, once, for every caller.
+/// header, message types, and the messages of exceptions, which may quote a path or a name a peer sent) is escaped
+/// here with <see cref="LogText.Escape"/> (<see cref="LoggedException"/>), once, for every caller.
 /// </summary>
 internal static partial class ServerLog
 {
@@ -19,7 +20,13 @@ internal static partial class ServerLog
         ProtocolViolationCore(logger, connectionId, remote, LogText.Escape(detail));
 
     public static void RequestFault(ILogger logger, Exception exception, string type, long id, string connectionId) =>
-        RequestFaultCore(logger, exception, LogText.Escape(type), id, connectionId);
+        RequestFaultCore(logger, LoggedException.For(exception), LogText.Escape(type), id, connectionId);
+
+    public static void ConnectionFault(ILogger logger, Exception exception, string connectionId) =>
+        ConnectionFaultCore(logger, LoggedException.For(exception), connectionId);
+
+    public static void BackgroundServiceFailed(ILogger logger, Exception exception, string service, long delayMs, int failures) =>
+        BackgroundServiceFailedCore(logger, LoggedException.For(exception), service, delayMs, failures);
 
     [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} closed: {Reason} {Detail}")]
     private static partial void ConnectionClosedCore(ILogger logger, string connectionId, Connections.CloseReason reason, string? detail);
@@ -28,7 +35,7 @@ internal static partial class ServerLog
     private static partial void ProtocolViolationCore(ILogger logger, string connectionId, string? remote, string detail);
 
     [LoggerMessage(4, LogLevel.Error, "Connection {ConnectionId} failed unexpectedly")]
-    public static partial void ConnectionFault(ILogger logger, Exception exception, string connectionId);
+    private static partial void ConnectionFaultCore(ILogger logger, Exception exception, string connectionId);
 
     [LoggerMessage(5, LogLevel.Error, "Request {Type}#{Id} on {ConnectionId} failed unexpectedly")]
     private static partial void RequestFaultCore(ILogger logger, Exception exception, string type, long id, string connectionId);
@@ -37,5 +44,5 @@ internal static partial class ServerLog
     public static partial void Listening(ILogger logger, string endpoint);
 
     [LoggerMessage(7, LogLevel.Error, "Background service {Service} failed; it restarts in {DelayMs} ms (failure {Failures} in a row); the server keeps serving")]
-    public static partial void BackgroundServiceFailed(ILogger logger, Exception exception, string service, long delayMs, int failures);
+    private static partial void BackgroundServiceFailedCore(ILogger logger, Exception exception, string service, long delayMs, int failures);
 }

@@ -14,6 +14,9 @@ public static class Sha256Hex
     /// <summary>Whether two hex hashes are equal, ignoring case.</summary>
     public static bool Same(string? a, string? b) => a is not null && b is not null && string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Whether <paramref name="hex"/> is a SHA-256 in hex: 64 hex digits, either case.</summary>
+    public static bool IsValid(string? hex) => hex is { Length: 64 } && hex.All(char.IsAsciiHexDigit);
+
     /// <summary>Feeds the first <paramref name="length"/> bytes of <paramref name="file"/> into <paramref name="hash"/>.</summary>
     public static async Task AppendPrefixAsync(IncrementalHash hash, SafeFileHandle file, long length, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ferry.Client;
 using Ferry.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
@@ -60,6 +61,50 @@ public sealed class LogInjectionTests
         var line = log.Lines.Single(l => l.Contains("Failed scram-sha-256 login"));
         AssertEscaped(line);
         Assert.Contains(@"as 'x\x1B[2J", line);
+    }
+
+    /// <summary>
+    /// A service of a library user that takes the kind of file a request names from its path (<c>NAME.KIND</c>) with
+    /// <see cref="Enum.Parse{TEnum}(string)"/>, without validating it: a bug, whose ArgumentException quotes the peer's text.
+    /// </summary>
+    private sealed class CarelessFileService : Ferry.Server.IFerryService
+    {
+        public void MapRoutes(Ferry.Server.ServiceRoutes routes) => routes.Map("careless.open", HandleAsync);
+
+        private static ValueTask HandleAsync(Ferry.Server.RequestContext request)
+        {
+            var path = request.Read(TestJsonContext.Default.NotePayload).Note!;
+            _ = Enum.Parse<FileAttributes>(path[(path.IndexOf('.', StringComparison.Ordinal) + 1)..]);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task TheMessageOfAFailingRequestsExceptionIsLoggedEscaped()
+    {
+        // An unexpected exception (here an ArgumentException whose message quotes the path a peer sent) is logged
+        // with its stack trace; the console logger prints Exception.ToString(), so the message must be escaped too.
+        var log = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(build: b =>
+        {
+            b.AddService(new CarelessFileService());
+            b.ConfigureLogging(l => l.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
+        });
+        var client = await server.ConnectAsync();
+        var error = await Assert.ThrowsAsync<Ferry.Protocol.FerryException>(() => client.CallAsync("careless.open",
+            new NotePayload { Note = "report." + Hostile }, TestJsonContext.Default.NotePayload, TestJsonContext.Default.NotePayload));
+        Assert.Equal(Ferry.Protocol.ProtocolError.Internal, error.Error);
+
+        using var deadline = new CancellationTokenSource(Patience);
+        await WaitForAsync(() => log.Exceptions.Count > 0, deadline.Token);
+        var line = log.Lines.Single(l => l.Contains("careless.open", StringComparison.Ordinal));
+        AssertEscaped(line);
+        var logged = log.Exceptions.Single();
+        var lines = logged.Split('\n');
+        Assert.StartsWith("System.ArgumentException: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(@"x\x1B[2J\x1B]0;owned\x07\x0DFAKE: Failed login from 10.0.0.1\x0Amore", lines[0], StringComparison.Ordinal);
+        foreach (var l in lines) AssertEscaped(l); // the stack trace's own line breaks are the only ones
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("   ", l, StringComparison.Ordinal));
     }
 
     // Nothing a terminal acts on, and no line break that could start a forged line.

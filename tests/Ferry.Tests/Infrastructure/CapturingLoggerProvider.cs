@@ -7,8 +7,12 @@ namespace Ferry.Tests.Infrastructure;
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _exceptions = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
+
+    /// <summary>Each logged exception as a console logger prints it (<see cref="Exception.ToString"/>), after its line.</summary>
+    public IReadOnlyCollection<string> Exceptions => _exceptions;
 
     public string All => string.Join('\n', _lines);
 
@@ -24,7 +28,10 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
             owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}");
+            if (exception is not null) owner._exceptions.Enqueue(exception.ToString());
+        }
     }
 }

@@ -33,10 +33,9 @@ internal static class BenchTimeCommand
         };
         command.SetAction(async (result, ct) =>
         {
-            if (!FerryTarget.TryParse(result.GetValue(target), out var host, out var error, SntpQueryOptions.DefaultPort) || host.IsUnix)
-            {
-                throw new CliUsageException(error ?? "HOST:PORT must be an NTP server's address");
-            }
+            // A Host alias of ~/.ferry/config gives its HostName; its Port is Ferry's, not NTP's, so it does not apply.
+            var (host, _) = TargetResolver.Resolve(result.GetValue(target), TargetResolver.LoadConfig(), SntpQueryOptions.DefaultPort, usePort: false);
+            if (host.IsUnix) throw new CliUsageException("HOST:PORT must be an NTP server's address");
             var settings = new TimeBenchSettings(result.GetValue(inflight), result.GetValue(duration), result.GetValue(warmup));
             if (settings.Inflight is < 1 or > MaxInflight || settings.Duration <= 0 || settings.Warmup < 0)
             {

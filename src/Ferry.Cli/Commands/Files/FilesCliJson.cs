@@ -58,6 +58,73 @@ internal sealed record TransferReportFile
     public double DurationSeconds { get; init; }
 }
 
+/// <summary><c>sync --json</c> (docs/cli-json.md): what was sent, deleted, created and skipped, or with --dry-run what would be.</summary>
+internal sealed record SyncReport
+{
+    public string Command { get; init; } = "sync";
+
+    /// <summary><c>put</c> (local folder to the server) or <c>get</c>.</summary>
+    public string Direction { get; init; } = "";
+
+    public bool DryRun { get; init; }
+
+    /// <summary>The local folder, full path.</summary>
+    public string Local { get; init; } = "";
+
+    /// <summary>The remote folder, relative to the server's root.</summary>
+    public string Remote { get; init; } = "";
+
+    public List<SyncReportFile> Sent { get; init; } = [];
+
+    /// <summary>Destination paths removed (relative; a folder went with its contents).</summary>
+    public List<string> Deleted { get; init; } = [];
+
+    /// <summary>Empty folders created at the destination (relative).</summary>
+    public List<string> Folders { get; init; } = [];
+
+    public List<SyncReportSkip> Skipped { get; init; } = [];
+
+    /// <summary>Files that were already the same.</summary>
+    public int Unchanged { get; init; }
+
+    public long TotalBytes { get; init; }
+
+    public long MovedBytes { get; init; }
+
+    public long ResumedBytes { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public double DurationSeconds { get; init; }
+}
+
+/// <summary>One file of a <see cref="SyncReport"/>.</summary>
+internal sealed record SyncReportFile
+{
+    /// <summary>Relative to the synced folders, '/'-separated.</summary>
+    public string Path { get; init; } = "";
+
+    public long Size { get; init; }
+
+    /// <summary><c>new</c>, <c>size</c>, <c>mtime</c> or <c>checksum</c>: what differed.</summary>
+    public string Reason { get; init; } = "";
+
+    public long MovedBytes { get; init; }
+
+    public long ResumedBytes { get; init; }
+
+    /// <summary>Empty in a dry run.</summary>
+    public string Sha256 { get; init; } = "";
+}
+
+/// <summary>A path a sync left alone, and why: <c>link</c>, <c>partial file</c> or <c>excluded</c>.</summary>
+internal sealed record SyncReportSkip
+{
+    public string Path { get; init; } = "";
+
+    public string Why { get; init; } = "";
+}
+
 /// <summary><c>rm --json</c>.</summary>
 internal sealed record RemoveReport
 {
@@ -80,6 +147,7 @@ internal sealed record MkdirReport
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(TransferReport))]
 [JsonSerializable(typeof(RemoveReport))]
+[JsonSerializable(typeof(SyncReport))]
 [JsonSerializable(typeof(MkdirReport))]
 internal sealed partial class FilesCliJsonContext : JsonSerializerContext
 {

@@ -92,7 +92,7 @@ internal static class GetCommand
                 ThrowIfTaken(job.Destination, force); // it may have appeared since
                 return await client.DownloadAsync(job.Source, job.Destination,
                     new FileTransferOptions { Force = force, Resume = !result.GetValue(transfer.Restart), Progress = progress }, ct).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+            }, ct, new TransferWindow(FileLimits.DownloadsPerConnection)).ConfigureAwait(false);
         });
         return command;
     }

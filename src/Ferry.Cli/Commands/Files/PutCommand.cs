@@ -56,10 +56,18 @@ internal static class PutCommand
                 // One file and a --to that is not a folder: that is the file's new name.
                 jobs[0] = jobs[0] with { Destination = to };
             }
-            foreach (var folder in folders) await client.MakeDirectoryAsync(folder, parents: true, ct).ConfigureAwait(false);
+            // Each upload creates its missing parent folders; only folders with no file below them need a request,
+            // and those go out together.
+            var window = new TransferWindow();
+            await window.RunAsync(RemotePaths.FoldersWithoutFiles(folders, jobs.Select(j => j.Destination)), _ => 0,
+                async (folder, token) =>
+                {
+                    await client.MakeDirectoryAsync(folder, parents: true, token).ConfigureAwait(false);
+                    return true;
+                }, ct).ConfigureAwait(false);
             var renderer = new TransferRenderer(cli, "put", output, TimeProvider.System);
             return await renderer.RunAsync(jobs, resumable: true, skipped, (job, progress) => client.UploadAsync(job.Source, job.Destination,
-                new FileTransferOptions { Force = options.Force, Resume = options.Resume, Progress = progress }, ct), ct).ConfigureAwait(false);
+                new FileTransferOptions { Force = options.Force, Resume = options.Resume, Progress = progress }, ct), ct, window).ConfigureAwait(false);
         });
         return command;
     }

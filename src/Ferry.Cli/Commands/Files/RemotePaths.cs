@@ -19,4 +19,20 @@ internal static class RemotePaths
         int slash = trimmed.LastIndexOf('/');
         return slash < 0 ? trimmed : trimmed[(slash + 1)..];
     }
+
+    /// <summary>
+    /// The <paramref name="folders"/> that no file of <paramref name="files"/> lies under: the ones an upload (which
+    /// creates its parents) would not create, in their given order.
+    /// </summary>
+    public static List<string> FoldersWithoutFiles(IEnumerable<string> folders, IEnumerable<string> files)
+    {
+        var covered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            for (int slash = file.LastIndexOf('/'); slash > 0 && covered.Add(file[..slash]); slash = file.LastIndexOf('/', slash - 1))
+            {
+            }
+        }
+        return [.. folders.Where(f => !covered.Contains(f.TrimEnd('/')))];
+    }
 }

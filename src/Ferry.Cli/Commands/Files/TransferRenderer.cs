@@ -19,7 +19,7 @@ internal enum TransferOutput
 }
 
 /// <summary>
-/// Runs a batch of transfers one after the other and shows them. On a terminal (stderr): one overall line (files
+/// Runs a batch of transfers (several at once through a <see cref="TransferWindow"/>) and shows them. On a terminal (stderr): one overall line (files
 /// done/total, bytes, bar, rate, time left) and the current file, its name shortened in the middle to fit, redrawn
 /// ten times a second; then a summary line ("sent 3 files, 1.2 GiB (700 MiB resumed) in 4.2 s, 120 MiB/s"). When
 /// stderr is not a terminal, only the summary. Stdout stays free for data (<c>get NAME -</c>) and <c>--json</c>.
@@ -32,57 +32,69 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
 
     private readonly Lock _gate = new();
     private readonly Queue<(long Ticks, long Moved)> _samples = new();
+    private readonly Dictionary<TransferJob, Active> _active = new(ReferenceEqualityComparer.Instance);
     private IReadOnlyList<TransferJob> _jobs = [];
     private int _filesDone;
     private long _bytesDone;     // whole files finished
     private long _bytesTotal;
     private long _moved;         // bytes that crossed the network this run, finished files
     private long _resumed;       // bytes kept from earlier attempts, finished files
-    private TransferJob? _current;
-    private FileTransferProgress _progress;
-    private long _currentStart;  // where the current file started moving (its resumed prefix)
+    private TransferJob? _current; // the file shown on the second line: the one that reported last
     private bool _drawn;
 
-    private string Past => verb == "put" ? "sent" : "received";
+    // One file in flight: its last report, and where it started moving (its resumed prefix; -1 until known).
+    private sealed class Active(TransferJob job)
+    {
+        public FileTransferProgress Progress = new(job.Source, 0, job.Size);
+        public long Start = -1;
+    }
+
+    private string Past => verb == "get" ? "received" : "sent";
+
+    /// <summary>Whether <see cref="RunAsync"/> ends with its own summary line or JSON report (sync prints its own).</summary>
+    public bool FinalReport { get; init; } = true;
 
     /// <summary>
-    /// Runs <paramref name="jobs"/>; returns the exit code (0, or 130 after Ctrl+C). <paramref name="resumable"/> says
+    /// Runs <paramref name="jobs"/>, several at once through <paramref name="window"/> (one after another without it);
+    /// returns the exit code (0, or 130 after Ctrl+C). <paramref name="resumable"/> says
     /// whether running the command again continues where it stopped (not for stdin or stdout).
     /// </summary>
     public async Task<int> RunAsync(IReadOnlyList<TransferJob> jobs, bool resumable, IReadOnlyList<string> skipped,
-        Func<TransferJob, Action<FileTransferProgress>?, Task<FileTransferResult>> transfer, CancellationToken cancellationToken)
+        Func<TransferJob, Action<FileTransferProgress>?, Task<FileTransferResult>> transfer, CancellationToken cancellationToken,
+        TransferWindow? window = null)
     {
         _jobs = jobs;
         _bytesTotal = jobs.Sum(j => j.Size);
         var started = time.GetUtcNow();
         long startTicks = time.GetTimestamp();
-        var results = new List<(TransferJob Job, FileTransferResult Result)>();
+        IReadOnlyList<FileTransferResult> done;
         bool live = output == TransferOutput.Text && cli.StdErrIsTerminal;
         using var stopDrawing = new CancellationTokenSource();
         var drawing = live ? DrawLoopAsync(stopDrawing.Token) : Task.CompletedTask;
         try
         {
-            foreach (var job in jobs)
+            done = await (window ?? new TransferWindow(maxFiles: 1)).RunAsync(jobs, j => j.Size, async (job, ct) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                ct.ThrowIfCancellationRequested();
+                var active = new Active(job);
                 lock (_gate)
                 {
+                    _active[job] = active;
                     _current = job;
-                    _progress = new FileTransferProgress(job.Source, 0, job.Size);
-                    _currentStart = -1;
                 }
-                var result = await transfer(job, OnProgress).ConfigureAwait(false);
-                results.Add((job, result));
+                var result = await transfer(job, progress => OnProgress(job, active, progress)).ConfigureAwait(false);
                 lock (_gate)
                 {
+                    _active.Remove(job);
                     _filesDone++;
                     _bytesDone += result.Size;
                     _bytesTotal += result.Size - job.Size; // a size not known up front (or changed) counts as it was
                     _moved += result.BytesMoved;
                     _resumed += result.ResumedFrom;
-                    _current = null;
+                    if (ReferenceEquals(_current, job)) _current = _active.Keys.FirstOrDefault();
                 }
-            }
+                return result;
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
@@ -95,8 +107,10 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
             await StopAsync(stopDrawing, drawing).ConfigureAwait(false);
             throw;
         }
+        var results = jobs.Zip(done, (job, result) => (job, result)).ToList();
         await StopAsync(stopDrawing, drawing).ConfigureAwait(false);
         var elapsed = time.GetElapsedTime(startTicks);
+        if (!FinalReport) return ExitCodes.Ok;
         switch (output)
         {
             case TransferOutput.Json:
@@ -109,22 +123,27 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
         return ExitCodes.Ok;
     }
 
-    private void OnProgress(FileTransferProgress progress)
+    private void OnProgress(TransferJob job, Active active, FileTransferProgress progress)
     {
         lock (_gate)
         {
-            _progress = progress;
+            active.Progress = progress;
+            _current = job;
             // The first report that is not a check is where this run's bytes start (after any resumed prefix).
-            if (!progress.Checking && _currentStart < 0) _currentStart = progress.Done;
-            if (progress.Done < _currentStart) _currentStart = progress.Done; // the kept copy did not match: sent whole
+            if (!progress.Checking && active.Start < 0) active.Start = progress.Done;
+            if (progress.Done < active.Start) active.Start = progress.Done; // the kept copy did not match: sent whole
         }
     }
 
     private (long Done, long Moved) Totals()
     {
-        long current = _current is null ? 0 : _progress.Checking ? 0 : _progress.Done;
-        long currentMoved = _current is null || _currentStart < 0 ? 0 : Math.Max(0, _progress.Done - _currentStart);
-        return (_bytesDone + current, _moved + currentMoved);
+        long done = _bytesDone, moved = _moved;
+        foreach (var active in _active.Values)
+        {
+            if (!active.Progress.Checking) done += active.Progress.Done;
+            if (active.Start >= 0) moved += Math.Max(0, active.Progress.Done - active.Start);
+        }
+        return (done, moved);
     }
 
     private string InterruptedLine(bool resumable)
@@ -221,7 +240,9 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
             var span = time.GetElapsedTime(firstTicks, now);
             double rate = span.TotalSeconds > 0.2 ? (moved - firstMoved) / span.TotalSeconds : 0;
             top = TransferLine.Overall(verb, _filesDone, _jobs.Count, done, _bytesTotal, rate, width);
-            bottom = _current is null ? "" : TransferLine.Current(_current.Source, _progress, _currentStart, verb, width);
+            bottom = _current is not null && _active.TryGetValue(_current, out var shown)
+                ? TransferLine.Current(_current.Source, shown.Progress, shown.Start, verb, width)
+                : "";
         }
         var frame = _drawn ? $"\r\e[1A\e[2K{top}\n\e[2K{bottom}" : $"{top}\n{bottom}";
         _drawn = true;
@@ -276,7 +297,7 @@ internal static class TransferLine
         if (progress.Checking)
         {
             state = progress.Done > 0
-                ? $"checking {ByteSizes.Format(progress.Done)} already {(verb == "put" ? "sent" : "received")}… "
+                ? $"checking {ByteSizes.Format(progress.Done)} already {(verb == "get" ? "received" : "sent")}… "
                 : "checking for a partial copy… ";
         }
         else

@@ -4,7 +4,7 @@ using Ferry.Hosting;
 
 namespace Ferry.Cli.Commands.Serve;
 
-/// <summary><c>--allow-exec</c>, <c>--exec-dir</c>, <c>--max-exec</c>, <c>--max-exec-per-connection</c>, <c>--exec-timeout</c>.</summary>
+/// <summary><c>--allow-exec</c>, <c>--exec-dir</c>, <c>--max-exec</c>, <c>--max-exec-per-connection</c>, <c>--exec-timeout</c>, <c>--exec-max-processes</c>.</summary>
 internal sealed class ExecServeOptions : IServeOptionGroup
 {
     private readonly Option<bool> _allow = new("--allow-exec")
@@ -20,6 +20,13 @@ internal sealed class ExecServeOptions : IServeOptionGroup
     };
     private readonly Option<double> _timeout = new("--exec-timeout") { Description = "Seconds any command may run at most (0: no limit)" + Durations.Hint, CustomParser = Durations.ParseSeconds };
 
+    private readonly Option<int> _processes = new("--exec-max-processes")
+    {
+        Description = "Processes (and threads) one command may run at once, so a fork bomb stops there (0: no limit). " +
+            "A pids cgroup per command where the server may create one, else RLIMIT_NPROC; the start-up log says which",
+        DefaultValueFactory = _ => 256,
+    };
+
     public void AddTo(Command command)
     {
         command.Add(_allow);
@@ -27,6 +34,7 @@ internal sealed class ExecServeOptions : IServeOptionGroup
         command.Add(_max);
         command.Add(_perConnection);
         command.Add(_timeout);
+        command.Add(_processes);
     }
 
     public void Apply(ParseResult result, FerryHostOptions options)
@@ -44,5 +52,7 @@ internal sealed class ExecServeOptions : IServeOptionGroup
         double seconds = result.GetValue(_timeout);
         if (seconds < 0 || double.IsNaN(seconds)) throw new CliUsageException("--exec-timeout must be 0 (no limit) or more seconds");
         exec.MaxDuration = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+        exec.MaxProcesses = result.GetValue(_processes);
+        if (exec.MaxProcesses < 0) throw new CliUsageException("--exec-max-processes must be 0 (no limit) or a number of processes, such as 256");
     }
 }

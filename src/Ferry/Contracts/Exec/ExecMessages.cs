@@ -19,6 +19,35 @@ public sealed class ExecStartRequest
 
     /// <summary>Whether the client will send <c>exec.stdin</c>; false closes the command's input at once.</summary>
     public bool? Stdin { get; set; }
+
+    /// <summary>
+    /// Run the command on a pseudo-terminal of this size (as <c>ssh -t</c>); null for pipes. With a terminal,
+    /// <see cref="Command"/> may be null: the server user's login shell is started.
+    /// </summary>
+    public ExecTerminal? Terminal { get; set; }
+}
+
+/// <summary>The terminal an <c>exec.start</c> asks for: its size and <c>TERM</c>.</summary>
+public sealed class ExecTerminal
+{
+    /// <summary>Width in columns, 1 to 10000.</summary>
+    public int Cols { get; set; }
+
+    /// <summary>Height in rows, 1 to 10000.</summary>
+    public int Rows { get; set; }
+
+    /// <summary>The <c>TERM</c> the command sees (the client's own); null for <c>xterm</c>.</summary>
+    public string? Term { get; set; }
+}
+
+/// <summary>Fields of <c>exec.resize</c>: the client's terminal changed size (the command gets SIGWINCH).</summary>
+public sealed class ExecResizeMessage
+{
+    /// <summary>Width in columns, 1 to 10000.</summary>
+    public int Cols { get; set; }
+
+    /// <summary>Height in rows, 1 to 10000.</summary>
+    public int Rows { get; set; }
 }
 
 /// <summary>Fields of <c>exec.stdin</c>: the body is input bytes; <see cref="Eof"/> closes the command's input.</summary>
@@ -47,6 +76,7 @@ public sealed class ExecExitMessage
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
 [JsonSerializable(typeof(ExecStartRequest))]
 [JsonSerializable(typeof(ExecStdinMessage))]
+[JsonSerializable(typeof(ExecResizeMessage))]
 [JsonSerializable(typeof(ExecExitMessage))]
 public sealed partial class ExecJsonContext : JsonSerializerContext
 {

@@ -27,6 +27,26 @@ public sealed record FilePutRequest
     /// of one name use different keys, so their partial data never mixes.
     /// </summary>
     public string? Key { get; init; }
+
+    /// <summary>
+    /// The SHA-256 (hex) of the whole file when the file travels in this frame's body (at most
+    /// <see cref="FileLimits.InlineBytes"/> bytes, body size = <see cref="Length"/>): the server then writes, verifies and
+    /// renames it in one step and answers <c>ok</c> without <c>file.ready</c>. Null for the streamed upload.
+    /// </summary>
+    public string? Sha256 { get; init; }
+}
+
+/// <summary>Limits of the files protocol both ends rely on (docs/protocol.md §5.4).</summary>
+public static class FileLimits
+{
+    /// <summary>The largest file a <c>file.put</c> may carry in its own body (1 MiB).</summary>
+    public const int InlineBytes = 1024 * 1024;
+
+    /// <summary>Uploads (streamed or inline) one connection may have open at once; a request beyond it is answered <c>busy</c>.</summary>
+    public const int UploadsPerConnection = 16;
+
+    /// <summary>Downloads one connection may have streaming at once; a request beyond it is answered <c>busy</c>.</summary>
+    public const int DownloadsPerConnection = 16;
 }
 
 /// <summary>Fields of <c>file.get</c>.</summary>
@@ -93,6 +113,9 @@ public sealed record FilePathRequest
 
     /// <summary>mkdir: create missing parents, and succeed if the folder exists.</summary>
     public bool Parents { get; init; }
+
+    /// <summary>list: the server hashes every regular file listed and puts its SHA-256 in the entry (for <c>sync --checksum</c>).</summary>
+    public bool Sha256 { get; init; }
 }
 
 /// <summary>One entry of a listing, or the answer to <c>file.stat</c>.</summary>
@@ -110,6 +133,9 @@ public sealed record FileEntry
     public long Mtime { get; init; }
 
     public int? Mode { get; init; }
+
+    /// <summary>The file's SHA-256 (hex), in a listing asked for with <c>sha256</c>; null otherwise and for anything not a regular file.</summary>
+    public string? Sha256 { get; init; }
 }
 
 /// <summary>The body of a <c>file.list</c> answer.</summary>

@@ -17,4 +17,7 @@ internal static partial class ExecLog
 
     [LoggerMessage(202, LogLevel.Information, "Exec stopped for '{User}' from {Remote} (request {Id}): {Reason} after {Seconds:0.###} s: {Command}")]
     public static partial void Stopped(ILogger logger, string user, string remote, long id, string reason, double seconds, string command);
+
+    [LoggerMessage(203, LogLevel.Information, "{Limit}")]
+    public static partial void ProcessLimit(ILogger logger, string limit);
 }

@@ -16,6 +16,13 @@ public sealed class ExecOptions
     /// <summary>Commands running at once on one connection.</summary>
     public int MaxPerConnection { get; set; } = 16;
 
+    /// <summary>
+    /// Processes (threads count too) one command may run at once, itself included; 0 for no limit. Enforced by a pids
+    /// cgroup per command where the server may create one, else by RLIMIT_NPROC for a server that is not root
+    /// (docs/security.md §8). A fork bomb then fails to fork past it and ends at its timeout or cancel.
+    /// </summary>
+    public int MaxProcesses { get; set; } = 256;
+
     /// <summary>The longest any command may run (requests may ask for less); null for no limit.</summary>
     public TimeSpan? MaxDuration { get; set; }
 

@@ -13,7 +13,7 @@ namespace Ferry.Services.Exec;
 /// One running command: its process (leader of its own process group), the pumps that stream its stdout and
 /// stderr as frames, its stdin, and the kill that takes down everything it started.
 /// </summary>
-internal sealed class ExecProcess
+internal sealed class ExecProcess : IRunningCommand
 {
     private const int PipeBytes = 1024 * 1024;
     private const int StdinChunkBytes = 64 * 1024;
@@ -32,10 +32,12 @@ internal sealed class ExecProcess
     private string? _failure; // why the server ended the command itself (input it never read), for the error frame
     private int _stdinClosed;
     private int _killed;
+    private readonly ExecProcessLease? _lease; // its share of the process limit (a cgroup), null without one
 
-    private ExecProcess(Process process, int group, long stdinLimit, TimeSpan stdinStall)
+    private ExecProcess(Process process, int group, long stdinLimit, TimeSpan stdinStall, ExecProcessLease? lease)
     {
         _process = process;
+        _lease = lease;
         _group = group;
         _stdin = process.StandardInput.BaseStream;
         _stdinLimit = stdinLimit;
@@ -50,7 +52,8 @@ internal sealed class ExecProcess
     public CancellationToken Ended => _ended.Token;
 
     /// <summary>Starts <paramref name="command"/> in <paramref name="directory"/>; throws a <see cref="FerryException"/> when it cannot.</summary>
-    public static ExecProcess Start(string command, string directory, IReadOnlyDictionary<string, string>? environment, ExecOptions options)
+    public static ExecProcess Start(string command, string directory, IReadOnlyDictionary<string, string>? environment, ExecOptions options,
+        ExecProcessLimit? limit = null)
     {
         var info = new ProcessStartInfo
         {
@@ -60,28 +63,16 @@ internal sealed class ExecProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (OperatingSystem.IsWindows())
-        {
-            info.FileName = Environment.GetEnvironmentVariable("ComSpec") ?? "cmd.exe";
-            info.ArgumentList.Add("/d");
-            info.ArgumentList.Add("/s");
-            info.ArgumentList.Add("/c");
-            info.ArgumentList.Add(command);
-        }
-        else if (UnixProcesses.SetsidPath is { } setsid)
-        {
-            // setsid execs the shell in place (same pid) as leader of a new session and process group.
-            info.FileName = setsid;
-            info.ArgumentList.Add("/bin/sh");
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(command);
-        }
-        else
-        {
-            info.FileName = "/bin/sh";
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(command);
-        }
+        // The process limit (ExecProcessLimit) wraps the shell so that it joins its cgroup (or takes its rlimit)
+        // before the command's first instruction; everything it then starts is inside the limit.
+        var lease = limit?.Begin();
+        IReadOnlyList<string> argv = OperatingSystem.IsWindows()
+            ? [Environment.GetEnvironmentVariable("ComSpec") ?? "cmd.exe", "/d", "/s", "/c", command]
+            : lease?.Wrap(["/bin/sh", "-c", command]) ?? ["/bin/sh", "-c", command];
+        // setsid execs what follows in place (same pid) as leader of a new session and process group.
+        if (!OperatingSystem.IsWindows() && UnixProcesses.SetsidPath is { } setsid) argv = [setsid, .. argv];
+        info.FileName = argv[0];
+        foreach (var argument in argv.Skip(1)) info.ArgumentList.Add(argument);
         if (environment is not null)
         {
             foreach (var (name, value) in environment) info.Environment[name] = value;
@@ -91,13 +82,14 @@ internal sealed class ExecProcess
             // Started and recorded under the reaper's lock: the orphan reaper must never take this child's exit status,
             // which .NET's Process class waits for, not even in the moment before it is recorded.
             var process = UnixProcesses.StartTracked(info);
-            return new ExecProcess(process, UnixProcesses.SetsidPath is null ? 0 : process.Id, options.StdinBufferBytes, options.StdinStallTimeout)
+            return new ExecProcess(process, UnixProcesses.SetsidPath is null ? 0 : process.Id, options.StdinBufferBytes, options.StdinStallTimeout, lease)
             {
                 Id = process.Id,
             };
         }
         catch (Win32Exception ex)
         {
+            _ = lease?.EndAsync(TimeSpan.Zero);
             throw new FerryException(ProtocolError.IoError, $"cannot start the shell: {ex.Message}");
         }
     }
@@ -157,6 +149,8 @@ internal sealed class ExecProcess
             // Reaped by .NET by now (HasExited): the orphan reaper may look at this pid again (it may be reused).
             if (_process.HasExited) UnixProcesses.Untrack(Id);
             _process.Dispose();
+            // Nothing outlives the command in its cgroup (not even what left its session), and the cgroup goes.
+            if (_lease is not null) await _lease.EndAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             UnixProcesses.ReapOrphans(); // what the command left behind in other sessions, at once
         }
     }
@@ -264,6 +258,7 @@ internal sealed class ExecProcess
                 // The group first (one signal reaches every member, even those whose parent already died), then the
                 // tree, for descendants that left the group.
                 if (_group != 0) UnixProcesses.KillGroup(_group);
+                _lease?.KillAll(); // and what left both, still in the command's cgroup
                 if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             }
             catch (Exception ex) when (ex is InvalidOperationException or Win32Exception or NotSupportedException)
@@ -280,6 +275,7 @@ internal sealed class ExecProcess
             // A process that survives SIGKILL for 10 s is stuck in the kernel; nothing more we can do.
         }
         await ReapLeftoversAsync().ConfigureAwait(false);
+        if (_lease is not null) await _lease.EndAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     private Task ReapLeftoversAsync() =>

@@ -14,10 +14,12 @@ namespace Ferry.Services.Exec;
 public sealed class ExecService : IFerryService
 {
     private const int MaxEnvironmentVariables = 256;
+    private const int PtyMaxSize = 10000;
     // Each connection's running commands, killed when it ends.
     private static readonly ConnectionState<ExecTable> s_tables = new(static _ => new ExecTable());
     private readonly ExecOptions _options;
     private readonly string _directory;
+    private readonly ExecProcessLimit? _limit;
     private int _running;
 
     /// <param name="options">What is allowed.</param>
@@ -30,8 +32,12 @@ public sealed class ExecService : IFerryService
         {
             Directory.CreateDirectory(_directory);
             UnixProcesses.BecomeSubreaper();
+            _limit = ExecProcessLimit.Create(options.MaxProcesses);
         }
     }
+
+    /// <summary>The process limit commands run under (null while exec is off).</summary>
+    internal ExecProcessLimit? ProcessLimit => _limit;
 
     /// <summary>The folder commands run in when the request names none.</summary>
     public string WorkingDirectory => _directory;
@@ -39,10 +45,11 @@ public sealed class ExecService : IFerryService
     /// <summary>Commands running on the whole server right now.</summary>
     public int Running => Volatile.Read(ref _running);
 
-    /// <summary><c>exec.start</c> and its <c>exec.stdin</c>, both needing the <c>exec</c> right.</summary>
+    /// <summary><c>exec.start</c> and what continues it (<c>exec.stdin</c>, <c>exec.resize</c>), all needing the <c>exec</c> right.</summary>
     public void MapRoutes(ServiceRoutes routes) => routes
         .Map(MessageTypes.ExecStart, StartAsync, Rights.Exec)
-        .MapContinuation(MessageTypes.ExecStdin, OnStdinAsync, Rights.Exec);
+        .MapContinuation(MessageTypes.ExecStdin, OnStdinAsync, Rights.Exec)
+        .MapContinuation(MessageTypes.ExecResize, OnResizeAsync, Rights.Exec);
 
     private void RequireEnabled()
     {
@@ -68,7 +75,7 @@ public sealed class ExecService : IFerryService
             throw new FerryException(ProtocolError.Busy,
                 $"busy: this connection already runs {_options.MaxPerConnection} commands (the server's --max-exec-per-connection); wait for one to finish");
         }
-        ExecProcess? process = null;
+        IRunningCommand? process = null;
         var processes = request.Session.Stats.Counter(ServerStats.ExecProcessesRunning);
         bool background = false;
         try
@@ -78,7 +85,9 @@ public sealed class ExecService : IFerryService
                 throw new FerryException(ProtocolError.Busy,
                     $"busy: the server already runs {_options.MaxConcurrent} commands (its --max-exec limit); try again shortly");
             }
-            process = ExecProcess.Start(command, directory, start.Env, _options);
+            process = start.Terminal is { } terminal
+                ? PtyProcess.Start(start.Command, directory, start.Env, terminal, _options, _limit)
+                : ExecProcess.Start(command!, directory, start.Env, _options, _limit);
             processes.Increment();
             table.Attach(request.Id, process);
             long id = request.Id;
@@ -86,7 +95,7 @@ public sealed class ExecService : IFerryService
             int chunk = _options.ChunkBytes;
             var session = request.Session;
             var user = LogText.Escape(request.Principal.Name);
-            var shown = LogText.Escape(command);
+            var shown = LogText.Escape(command ?? "(login shell)");
             ExecLog.Started(session.Logger, user, session.RemoteAddress, id, shown);
             long began = Stopwatch.GetTimestamp();
             request.StartBackground(async ct =>
@@ -144,16 +153,54 @@ public sealed class ExecService : IFerryService
         return process.WriteStdinAsync(request.Body, message.Eof, request.CancellationToken);
     }
 
-    private static string Validate(ExecStartRequest start)
+    private ValueTask OnResizeAsync(RequestContext request)
     {
+        RequireEnabled();
+        var message = request.Read(ExecJsonContext.Default.ExecResizeMessage);
+        CheckSize(message.Cols, message.Rows, "exec.resize");
+        // A resize for a command that has ended (or runs on pipes) has nothing to resize: dropped, like late input.
+        if (request.GetState(s_tables).Find(request.Id) is PtyProcess pty) pty.Resize(message.Cols, message.Rows);
+        return ValueTask.CompletedTask;
+    }
+
+    private static void CheckSize(int cols, int rows, string what)
+    {
+        if (cols is < 1 or > PtyMaxSize || rows is < 1 or > PtyMaxSize)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"{what}: 'cols' and 'rows' must be whole numbers from 1 to {PtyMaxSize} (got {cols}×{rows})");
+        }
+    }
+
+    // A null command with a terminal is the login shell (ferry shell).
+    private static string? Validate(ExecStartRequest start)
+    {
+        if (start.Terminal is { } terminal)
+        {
+            CheckSize(terminal.Cols, terminal.Rows, "'terminal'");
+            if (terminal.Term is { } term && (term.Length is 0 or > 64 || term.Any(c => c is <= ' ' or > '~' or '=')))
+            {
+                throw new FerryException(ProtocolError.BadRequest, "'terminal.term' must be 1 to 64 printable ASCII characters without spaces or '=' (like xterm-256color)");
+            }
+        }
+        if (start.Command is null && start.Terminal is not null)
+        {
+            ValidateEnvironment(start);
+            return null;
+        }
         if (string.IsNullOrWhiteSpace(start.Command))
         {
-            throw new FerryException(ProtocolError.BadRequest, "exec.start needs a non-empty 'command'");
+            throw new FerryException(ProtocolError.BadRequest, "exec.start needs a non-empty 'command' (only with 'terminal' may it be left out, for the login shell)");
         }
         if (start.Command.Contains('\0', StringComparison.Ordinal))
         {
             throw new FerryException(ProtocolError.BadRequest, "'command' must not contain NUL characters");
         }
+        ValidateEnvironment(start);
+        return start.Command;
+    }
+
+    private static void ValidateEnvironment(ExecStartRequest start)
+    {
         if (start.Env is { } env)
         {
             if (env.Count > MaxEnvironmentVariables)
@@ -173,7 +220,6 @@ public sealed class ExecService : IFerryService
         {
             throw new FerryException(ProtocolError.BadRequest, "'timeout' must be a number of seconds ≥ 0");
         }
-        return start.Command;
     }
 
     private string ResolveDirectory(string? cwd)

@@ -7,7 +7,7 @@ namespace Ferry.Services.Exec;
 /// </summary>
 internal sealed class ExecTable : IAsyncDisposable
 {
-    private readonly Dictionary<long, ExecProcess?> _running = [];
+    private readonly Dictionary<long, IRunningCommand?> _running = [];
     private bool _disposed;
 
     /// <summary>Claims a slot for request <paramref name="id"/>; false when the connection already runs <paramref name="max"/>.</summary>
@@ -22,7 +22,7 @@ internal sealed class ExecTable : IAsyncDisposable
         }
     }
 
-    public void Attach(long id, ExecProcess process)
+    public void Attach(long id, IRunningCommand process)
     {
         lock (_running) _running[id] = process;
     }
@@ -31,7 +31,7 @@ internal sealed class ExecTable : IAsyncDisposable
     /// Frees <paramref name="id"/> if it still holds <paramref name="owner"/> (null: reserved, not yet started): the
     /// id is freed before <c>exec.exit</c> goes out, and by the time the work's cleanup runs a new command may hold it.
     /// </summary>
-    public void Release(long id, ExecProcess? owner)
+    public void Release(long id, IRunningCommand? owner)
     {
         lock (_running)
         {
@@ -39,18 +39,18 @@ internal sealed class ExecTable : IAsyncDisposable
         }
     }
 
-    public ExecProcess? Find(long id)
+    public IRunningCommand? Find(long id)
     {
         lock (_running) return _running.GetValueOrDefault(id);
     }
 
     public async ValueTask DisposeAsync()
     {
-        ExecProcess[] left;
+        IRunningCommand[] left;
         lock (_running)
         {
             _disposed = true;
-            left = [.. _running.Values.OfType<ExecProcess>()];
+            left = [.. _running.Values.OfType<IRunningCommand>()];
         }
         await Task.WhenAll(left.Select(p => p.KillAsync())).ConfigureAwait(false);
     }

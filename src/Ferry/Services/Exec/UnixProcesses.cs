@@ -38,6 +38,20 @@ internal static partial class UnixProcesses
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="spawn"/> (which starts a process and returns its pid) under the reaper's lock and records the
+    /// pid, so <see cref="ReapOrphans"/> leaves its exit status to whoever waits for it (<see cref="PtyProcess"/>).
+    /// </summary>
+    public static int SpawnTracked(Func<int> spawn)
+    {
+        lock (s_children)
+        {
+            int pid = spawn();
+            s_tracked.Add(pid);
+            return pid;
+        }
+    }
+
     /// <summary>Forgets a command's pid once .NET has reaped it.</summary>
     public static void Untrack(int pid)
     {
@@ -126,6 +140,9 @@ internal static partial class UnixProcesses
     /// <summary>Sends SIGKILL to every process in group <paramref name="pgid"/>; false when the group is empty.</summary>
     public static bool KillGroup(int pgid) => pgid > 1 && Kill(-pgid, SigKill) == 0;
 
+    /// <summary>Sends SIGKILL to process <paramref name="pid"/>; false when there is no such process.</summary>
+    public static bool KillPid(int pid) => pid > 1 && Kill(pid, SigKill) == 0;
+
     /// <summary>
     /// Makes this process the parent of orphaned descendants (Linux), so killed grandchildren whose shell died first
     /// become our zombies, which <see cref="ReapGroupAsync"/> collects, instead of init's (which, in containers, may never reap).
@@ -161,7 +178,34 @@ internal static partial class UnixProcesses
         }
     }
 
-    private static IEnumerable<(int Pid, int Parent, char State)> GroupMembers(int pgid)
+    /// <summary>
+    /// Kills every process of session <paramref name="sid"/> (all its process groups: a terminal's shell puts each job
+    /// in one of its own) and reaps those that became our children, until none is left or <paramref name="deadline"/>
+    /// passes. <paramref name="leader"/> is reaped by its waiter, so it is skipped. Linux only.
+    /// </summary>
+    public static async Task ReapSessionAsync(int sid, int leader, int signal, TimeSpan deadline)
+    {
+        if (!OperatingSystem.IsLinux() || sid <= 1) return;
+        var until = DateTime.UtcNow + deadline;
+        int self = Environment.ProcessId;
+        while (true)
+        {
+            bool any = false;
+            foreach (var (pid, parent, state) in Members(stat => stat.Session == sid))
+            {
+                if (pid == leader && state == 'Z') continue;
+                any = true;
+                if (state == 'Z' && parent == self) _ = WaitPid(pid, out _, WNoHang);
+                else if (state != 'Z') _ = Kill(pid, signal);
+            }
+            if (!any || DateTime.UtcNow > until) return;
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<(int Pid, int Parent, char State)> GroupMembers(int pgid) => Members(stat => stat.Group == pgid);
+
+    private static IEnumerable<(int Pid, int Parent, char State)> Members(Func<(char State, int Parent, int Group, int Session), bool> selected)
     {
         IEnumerable<string> entries;
         try
@@ -176,7 +220,7 @@ internal static partial class UnixProcesses
         {
             var name = Path.GetFileName(entry);
             if (name.Length == 0 || !char.IsAsciiDigit(name[0]) || !int.TryParse(name, NumberStyles.Integer, CultureInfo.InvariantCulture, out int pid)) continue;
-            if (Stat(pid) is { } stat && stat.Group == pgid) yield return (pid, stat.Parent, stat.State); // null: ended while we looked
+            if (Stat(pid) is { } stat && selected(stat)) yield return (pid, stat.Parent, stat.State); // null: ended while we looked
         }
     }
 
@@ -201,7 +245,7 @@ internal static partial class UnixProcesses
     };
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
+    internal static partial int Kill(int pid, int signal);
 
     [LibraryImport("libc", EntryPoint = "getsid", SetLastError = true)]
     private static partial int GetSid(int pid);

@@ -29,9 +29,15 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
         var uploads = request.GetState(UploadTable.Key);
-        if (uploads.Count >= options.MaxUploadsPerConnection)
+        var whole = request.GetState(s_whole);
+        if (uploads.Count + whole.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
+        }
+        if (put.Sha256 is not null)
+        {
+            await PutWholeAsync(request, put, whole).ConfigureAwait(false);
+            return;
         }
         string key = KeyOf(put);
         var path = put.Path;
@@ -70,6 +76,104 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         await request.SendAsync(MessageTypes.FileReady,
             new FileReady { Offset = part.Position, PrefixSha256 = part.PrefixSha256, Length = put.Length }, FilesJsonContext.Default.FileReady,
             request.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A <c>file.put</c> that carries the whole file (with its <c>sha256</c>) in its body: read on the read loop, then
+    /// checked, written, verified and renamed in the background, so a tree of small files costs one frame each way per
+    /// file and many are in flight at once. The slot is given back before <c>ok</c> is sent, so a client that keeps at
+    /// most <see cref="FilesOptions.MaxUploadsPerConnection"/> unanswered uploads is never told <c>busy</c>.
+    /// </summary>
+    private async ValueTask PutWholeAsync(RequestContext request, FilePutRequest put, WholeUploads whole)
+    {
+        var shown = FileSandbox.Printable(put.Path);
+        if (put.Length > FileLimits.InlineBytes)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"file.put with 'sha256' carries the whole file in its body, at most {FileLimits.InlineBytes} bytes; stream '{shown}' ({put.Length} bytes) instead: file.put without 'sha256', then file.data");
+        }
+        if (request.Body.Length != put.Length)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"file.put with 'sha256' must carry exactly 'length' ({put.Length}) bytes of '{shown}' in its body, not {request.Body.Length}");
+        }
+        if (!Sha256Hex.IsValid(put.Sha256))
+        {
+            throw new FerryException(ProtocolError.BadRequest, "file.put 'sha256' must be 64 hex digits");
+        }
+        var bytes = await request.Body.ReadAllAsync(FileLimits.InlineBytes, request.CancellationToken).ConfigureAwait(false);
+        var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
+        whole.Take();
+        transfers.Increment();
+        try
+        {
+            request.StartBackground(async ct =>
+            {
+                string actual;
+                try
+                {
+                    actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                    if (!Sha256Hex.Same(actual, put.Sha256))
+                    {
+                        throw new FerryException(ProtocolError.HashMismatch,
+                            $"'{shown}' arrived damaged (SHA-256 {actual[..16]}… ≠ sent {put.Sha256![..16]}…); nothing was written under its name");
+                    }
+                    await io.RunAsync(() => WriteWhole(put, bytes), ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex))
+                {
+                    throw FileErrors.Map(ex, put.Path);
+                }
+                finally
+                {
+                    transfers.Decrement();
+                    whole.Return();
+                }
+                // The id is free once its answer arrives (protocol.md §3.3): the reply frees it before it is sent.
+                await request.ReplyAsync(MessageTypes.Ok, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
+                    FilesJsonContext.Default.FileResult, ct).ConfigureAwait(false);
+            });
+        }
+        catch
+        {
+            transfers.Decrement();
+            whole.Return();
+            throw;
+        }
+    }
+
+    // The same steps as a streamed upload, in one go: a .part under a fresh key, then the checked rename.
+    private void WriteWhole(FilePutRequest put, byte[] bytes)
+    {
+        using var place = root().PrepareUpload(put.Path, put.Force);
+        var partName = PartNames.ForUpload(place.Name, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+        using var claim = claims.TryClaim(place.ClaimKey(partName))
+            ?? throw new FerryException(ProtocolError.Busy, $"the same upload of '{FileSandbox.Printable(put.Path)}' is already in progress");
+        try
+        {
+            using (var handle = place.OpenPart(partName, PartFileMode))
+            {
+                RandomAccess.Write(handle, bytes, 0);
+            }
+            place.Commit(partName, put.Mtime, put.Mode ?? DefaultFileMode, put.Force, put.Path);
+        }
+        catch
+        {
+            place.DeletePart(partName);
+            throw;
+        }
+    }
+
+    // Whole-file uploads being written on one connection (they share the per-connection upload cap with streamed ones).
+    private static readonly ConnectionState<WholeUploads> s_whole = new(static _ => new WholeUploads());
+
+    private sealed class WholeUploads
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Take() => Interlocked.Increment(ref _count);
+
+        public void Return() => Interlocked.Decrement(ref _count);
     }
 
     private static string KeyOf(FilePutRequest put)
