@@ -17,7 +17,7 @@ internal static class TimeCommand
             Description = "An NTP server: host[:port], [v6addr]:port (default port 123) — Ferry's 'serve --ntp' or any public one",
         };
         var samples = new Option<int>("--samples", "-n") { Description = "Requests to make; the one with the least delay is used", DefaultValueFactory = _ => 4 };
-        var timeout = new Option<double>("--timeout", "-t") { Description = "Seconds to wait for each reply" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for each reply" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 1 };
         var retries = new Option<int>("--retries") { Description = "Times to resend a request that got no reply", DefaultValueFactory = _ => 2 };
         var interval = new Option<double>("--interval") { Description = "Seconds between requests (public servers dislike faster)" + Durations.Hint, CustomParser = Durations.ParseSeconds, DefaultValueFactory = _ => 0.5 };
         var sync = new Option<bool>("--sync") { Description = "Set this machine's clock to the server's (needs root / CAP_SYS_TIME; Administrator on Windows)" };

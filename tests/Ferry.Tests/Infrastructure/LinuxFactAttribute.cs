@@ -8,3 +8,12 @@ public sealed class LinuxFactAttribute : FactAttribute
         if (!OperatingSystem.IsLinux()) Skip = "Linux only: the test drives Linux system calls itself";
     }
 }
+
+/// <summary>A theory about Linux-only behaviour; skipped elsewhere with the reason.</summary>
+public sealed class LinuxTheoryAttribute : TheoryAttribute
+{
+    public LinuxTheoryAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "Linux only: the test drives Linux system calls itself";
+    }
+}

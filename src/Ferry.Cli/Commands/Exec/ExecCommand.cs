@@ -17,8 +17,13 @@ internal static class ExecCommand
             Description = "Set an environment variable for the command: NAME=VALUE (repeatable)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var timeout = new Option<double?>("--timeout", "-t") { Description = "Kill the command, and everything it started, after this many seconds" + Durations.Hint, CustomParser = Durations.ParseOptionalSeconds };
+        var timeout = new Option<double?>("--timeout") { Description = "Kill the command, and everything it started, after this many seconds" + Durations.Hint, CustomParser = Durations.ParseOptionalSeconds };
         var noStdin = new Option<bool>("--no-stdin") { Description = "Give the command no input (ssh -n; here -n is a count, as in every ferry command) instead of forwarding stdin" };
+        var tty = new Option<bool>("--tty", "-t")
+        {
+            Description = "Run the command on a remote terminal (as ssh -t), for vim, top, less, sudo: keys go to it as typed, the window size follows yours, stdout and stderr are one stream",
+        };
+        var noTty = new Option<bool>("--no-tty", "-T") { Description = "No remote terminal (the default for exec; as ssh -T)" };
         var json = CommonOptions.Json();
         json.Description = "Collect the command's output and print one JSON object (exitCode, signal, timedOut, stdout, stderr, ...) when it ends; ferry still exits with its code";
         var commandLine = new Argument<string[]>("COMMAND")
@@ -33,11 +38,19 @@ internal static class ExecCommand
         command.Add(env);
         command.Add(timeout);
         command.Add(noStdin);
+        command.Add(tty);
+        command.Add(noTty);
         command.Add(json);
         command.Add(commandLine);
         command.SetAction(async (result, ct) =>
         {
             bool asJson = result.GetValue(json);
+            if (result.GetValue(tty))
+            {
+                if (result.GetValue(noTty)) throw new CliUsageException("--tty and --no-tty contradict each other; give one");
+                if (asJson) throw new CliUsageException("--json collects output, which a terminal cannot give apart; leave out --tty or --json");
+                return await RunOnTerminalAsync(cli, connect, result, ParseTimeout(result.GetValue(timeout)), ct).ConfigureAwait(false);
+            }
             using var capturedOut = asJson ? new MemoryStream() : null;
             using var capturedErr = asJson ? new MemoryStream() : null;
             var remote = new RemoteCommand(ShellQuoting.Join(result.GetValue(commandLine) ?? []))
@@ -71,6 +84,23 @@ internal static class ExecCommand
             }
         });
         return command;
+    }
+
+    private static async Task<int> RunOnTerminalAsync(CliContext cli, ClientFactory connect, ParseResult result, TimeSpan? timeout, CancellationToken ct)
+    {
+        var commandLine = ShellQuoting.Join(result.GetValue<string[]>("COMMAND") ?? []);
+        var environment = TerminalSession.LocaleEnvironment(ParseEnvironment(result.GetValue<string[]>("--env") ?? []));
+        await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
+        var (exit, signalled) = await TerminalSession.RunAsync(cli, client, (terminal, input, output) => new RemoteCommand(commandLine)
+        {
+            Terminal = terminal,
+            WorkingDirectory = result.GetValue<string?>("--cwd"),
+            Environment = environment,
+            Timeout = timeout,
+            StandardInput = input,
+            OnStandardOutput = output,
+        }, forwardInput: !result.GetValue<bool>("--no-stdin"), ct).ConfigureAwait(false);
+        return exit is null ? signalled : Report(cli, exit, timeout);
     }
 
     /// <summary>Turns how the command ended into ferry's exit code, saying so on stderr when it was not a plain exit.</summary>

@@ -7,20 +7,39 @@ using Ferry.Protocol;
 namespace Ferry.Cli.Commands.Exec;
 
 /// <summary>
-/// <c>ferry shell TARGET</c>: the course's <c>&gt;&gt;:</c> loop, for people. Each line runs as one remote command over one
-/// connection; <c>cd</c> is tracked here and sent with every command. Without a terminal, reads one command per line.
+/// <c>ferry shell TARGET</c>: on a terminal, the server user's login shell on a remote terminal, as <c>ssh host</c>
+/// (<see cref="TerminalSession"/>). With <c>-T</c>, or without a terminal, the course's <c>&gt;&gt;:</c> loop: each line
+/// runs as one remote command over one connection; <c>cd</c> is tracked here and sent with every command; from a
+/// pipe, one command per line.
 /// </summary>
 internal static class ShellCommand
 {
     public static Command Create(CliContext cli)
     {
         var connect = new ClientFactory();
-        var command = new Command("shell", "An interactive remote shell: a prompt showing host and folder, cd, history (arrow keys), " +
-            "exit/quit/Ctrl+D to leave. Without a terminal it runs the commands read from stdin, one per line");
+        var noTty = new Option<bool>("--no-tty", "-T")
+        {
+            Description = "No remote terminal (as ssh -T): ferry's own line prompt, one remote command per line",
+        };
+        var command = new Command("shell", "A remote shell. On a terminal: your login shell on the server, on a real remote terminal " +
+            "(as ssh host: vim, top, less, job control, Ctrl+C and Ctrl+Z go to the remote side; the window size follows yours). " +
+            "With -T: a line prompt showing host and folder, cd, history (arrow keys), exit/quit/Ctrl+D to leave. " +
+            "Without a terminal (stdin a pipe) it runs the commands read from stdin, one per line");
         connect.AddTo(command);
+        command.Add(noTty);
         command.SetAction(async (result, ct) =>
         {
             await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
+            if (!result.GetValue(noTty) && cli.StdInIsTerminal && LocalTerminal.OfStdin() is not null)
+            {
+                var (exit, signalled) = await TerminalSession.RunAsync(cli, client, (terminal, input, output) => new RemoteCommand(terminal)
+                {
+                    Environment = TerminalSession.LocaleEnvironment(null),
+                    StandardInput = input,
+                    OnStandardOutput = output,
+                }, forwardInput: true, ct).ConfigureAwait(false);
+                return exit is null ? signalled : exit.ExitCode;
+            }
             var session = new ShellSession(cli, client);
             return await session.RunAsync(ct).ConfigureAwait(false);
         });
