@@ -12,8 +12,7 @@ if (args is ["serve", var dir, ..])
     var options = new FerryServerOptions { DataDirectory = dir };
     options.Endpoints.Add(new IPEndPoint(IPAddress.Loopback, args.Length > 2 ? int.Parse(args[2]) : 0));
     var builder = new FerryServerBuilder(options);
-    var store = new KvService();
-    builder.Services.Map("kv.get", store).Map("kv.set", store); // no right named: any authenticated peer
+    builder.AddService(new KvService());
     await using var server = builder.Build();
     await server.StartAsync();
     Console.WriteLine($"listening on {server.TcpEndPoint}");
@@ -38,16 +37,17 @@ return 0;
 sealed class KvService : IFerryService
 {
     private readonly ConcurrentDictionary<string, string> _values = new();
-    public async ValueTask HandleAsync(ServerRequest request)
+    public void MapRoutes(ServiceRoutes routes) => routes // no right named: any authenticated peer
+        .Map("kv.get", KvJson.Default.KvGet, (context, get) => ReplyAsync(context, get.Key, null))
+        .Map("kv.set", KvJson.Default.KvSet, (context, set) => ReplyAsync(context, set.Key, set.Value ?? throw Missing()));
+    private ValueTask ReplyAsync(RequestContext context, string? key, string? value)
     {
-        bool isSet = request.Type == "kv.set";
-        KvSet set = isSet ? request.Read(KvJson.Default.KvSet) : new(request.Read(KvJson.Default.KvGet).Key, null);
         // Network input is hostile: a missing field is the client's mistake, answered bad_request (the connection stays).
-        if (string.IsNullOrEmpty(set.Key) || (isSet && set.Value is null)) throw new FerryException(ProtocolError.BadRequest, "'key' (and for kv.set 'value') is required");
-        if (isSet) _values[set.Key] = set.Value!;
-        var reply = new KvValue(set.Key, _values.GetValueOrDefault(set.Key));
-        await request.Connection.SendAsync(request.Type, request.Id, reply, KvJson.Default.KvValue, request.CancellationToken);
+        if (string.IsNullOrEmpty(key)) throw Missing();
+        if (value is not null) _values[key] = value;
+        return context.ReplyAsync(context.Type, new KvValue(key, _values.GetValueOrDefault(key)), KvJson.Default.KvValue, context.CancellationToken);
     }
+    private static FerryException Missing() => new(ProtocolError.BadRequest, "'key' (and for kv.set 'value') is required");
 }
 
 record KvGet(string Key);

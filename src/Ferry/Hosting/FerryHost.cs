@@ -24,28 +24,18 @@ public static class FerryHost
     public static FerryServerBuilder CreateBuilder(FerryHostOptions options)
     {
         var builder = new FerryServerBuilder(options.Server);
-        builder.Services.Map(MessageTypes.Echo, new EchoService());
+        builder.AddService(new EchoService());
         var exec = new ExecService(options.Exec, options.Server.DataDirectory);
-        builder.Services.Map(MessageTypes.ExecStart, exec, Rights.Exec).Map(MessageTypes.ExecStdin, exec, Rights.Exec)
-            .Map(MessageTypes.ExecResize, exec, Rights.Exec);
+        builder.AddService(exec);
         if (options.Exec.Enabled) builder.AddHostedService(_ => new OrphanReaper());
         if (exec.ProcessLimit is { } limit)
         {
             builder.AddHostedService(sp => new ExecProcessLimitService(limit, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Exec")));
         }
-        var chat = new ChatService(new ChatHub(options.Chat, options.Time));
-        foreach (var type in ChatService.RequestTypes) builder.Services.Map(type, chat, Rights.Chat);
+        builder.AddService(new ChatService(new ChatHub(options.Chat, options.Time)));
         var files = new FilesService(options.Files, options.Server.DataDirectory);
-        builder.Services
-            .Map(MessageTypes.FilePut, files, Rights.FilesWrite)
-            .Map(MessageTypes.FileData, files, Rights.FilesWrite)
-            .Map(MessageTypes.FileDone, files, Rights.FilesWrite)
-            .Map(MessageTypes.FileRemove, files, Rights.FilesWrite)
-            .Map(MessageTypes.FileMkdir, files, Rights.FilesWrite)
-            .Map(MessageTypes.FileGet, files, Rights.FilesRead)
-            .Map(MessageTypes.FileList, files, Rights.FilesRead)
-            .Map(MessageTypes.FileStat, files, Rights.FilesRead);
-        builder.Services.Map(MessageTypes.Stats, new StatsService(builder.Stats, options.Server.ServerName));
+        builder.AddService(files);
+        builder.AddService(new StatsService(builder.Stats, options.Server.ServerName));
         if (options.Files.PartLifetime is { } lifetime && lifetime > TimeSpan.Zero)
         {
             builder.AddHostedService(sp => new StalePartSweeper(files, lifetime, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Files")));

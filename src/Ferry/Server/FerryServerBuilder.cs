@@ -28,8 +28,23 @@ public sealed class FerryServerBuilder
 
     public FerryServerOptions Options { get; }
 
-    /// <summary>The message-type routes every session uses.</summary>
-    public ServiceRegistry Services { get; } = new();
+    /// <summary>The message-type routes every session uses, as the added services declared them.</summary>
+    internal ServiceRegistry Routes { get; } = new();
+
+    /// <summary>The services added so far, in order (for tests that reach a built-in service's state).</summary>
+    internal List<IFerryService> AddedServices { get; } = [];
+
+    /// <summary>
+    /// Adds a service: its <see cref="IFerryService.MapRoutes"/> runs now and declares the message types it answers
+    /// and the rights they need. Throws when a type is already mapped by another service.
+    /// </summary>
+    public FerryServerBuilder AddService(IFerryService service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        service.MapRoutes(new ServiceRoutes(Routes));
+        AddedServices.Add(service);
+        return this;
+    }
 
     /// <summary>The server's running totals; services bump their own counters through <see cref="ServerStats.Counter"/>.</summary>
     public ServerStats Stats { get; } = new();
@@ -94,7 +109,7 @@ public sealed class FerryServerBuilder
             o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
         });
         builder.Services.AddSingleton(_ => Stats); // a factory registration, so the host disposes it (and its meter)
-        Stats.Observe(Services);
+        Stats.Observe(Routes);
         foreach (var configure in _serviceConfigurators) configure(builder.Services);
         foreach (var factory in _hosted)
         {
@@ -106,7 +121,7 @@ public sealed class FerryServerBuilder
         var extraListeners = new List<(string, ListenOptions)>();
         builder.WebHost.UseKestrelCore();
         // Frames are small and handlers rarely block, so running socket continuations inline (instead of hopping
-        // to the thread pool) saves a context switch per read; handlers that block use StartBackground.
+        // to the thread pool) saves a context switch per read; handlers that block use RequestContext.StartBackground.
         builder.WebHost.UseSockets(o =>
         {
             o.UnsafePreferInlineScheduling = Options.InlineScheduling;
@@ -123,7 +138,7 @@ public sealed class FerryServerBuilder
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            var env = new SessionEnvironment(Options, Services, Authenticator,
+            var env = new SessionEnvironment(Options, Routes, Authenticator,
                 kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options.ServerName)
             {
                 Stats = Stats,

@@ -1,15 +1,24 @@
 namespace Ferry.Server;
 
 /// <summary>
-/// A feature reachable over the framed protocol, registered in a <see cref="ServiceRegistry"/> for one or
-/// more message types. Services never see sockets: they read the request and answer through its session.
+/// A feature reachable over the framed protocol. A service declares its message types, the right each needs and
+/// their handlers once, in <see cref="MapRoutes"/>; <see cref="FerryServerBuilder.AddService"/> adds it to a server.
+/// Handlers get a <see cref="RequestContext"/> bound to their request's id: a service never sees the socket, the
+/// connection or any other request's id.
 /// </summary>
 public interface IFerryService
 {
     /// <summary>
-    /// Handles one frame. The body must be consumed before the returned task completes (what is left is
-    /// skipped); long work continues with <see cref="ServerSession.StartBackground"/>. Throwing a
-    /// <see cref="Protocol.FerryException"/> answers the request with that error; the connection stays usable.
+    /// Declares this service's routes (called once, when the service is added to a server builder). A message type
+    /// may be mapped by one service only.
     /// </summary>
-    ValueTask HandleAsync(ServerRequest request);
+    void MapRoutes(ServiceRoutes routes);
 }
+
+/// <summary>
+/// Handles one frame of a request. The body (<see cref="RequestContext.Body"/>) must be read before the returned task
+/// completes (what is left is skipped); long work continues with <see cref="RequestContext.StartBackground"/>. Throwing
+/// a <see cref="Protocol.FerryException"/> fails the request with that error code and message; any other exception
+/// is logged and answered <c>internal</c>. Either way the connection stays usable.
+/// </summary>
+public delegate ValueTask RequestHandler(RequestContext context);

@@ -14,12 +14,13 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 {
     private readonly SessionEnvironment _env;
     private readonly ILogger _logger;
-    private readonly Dictionary<long, CancellationTokenSource> _background = [];
-    // Background work whose id was freed before its final frame (EndExchange) but which has not returned yet:
-    // no longer an open exchange, still work that drain and dispose wait for.
-    private readonly HashSet<CancellationTokenSource> _finishing = [];
-    private readonly Dictionary<Type, object> _features = [];
-    private IExchangeTable[] _exchangeTables = []; // the features that keep ids open; copy-on-write, read per frame
+    // The exchanges open on this connection, by request id (guarded by itself; _background shares the lock).
+    private readonly Dictionary<long, ExchangeState> _open = [];
+    // Background work still running, whether or not its exchange has ended: what drain and dispose wait for.
+    private readonly HashSet<CancellationTokenSource> _background = [];
+    // Per-connection state by its key (a ConnectionState<T>, or a type for the authenticator's own).
+    private readonly Dictionary<object, object> _states = [];
+    private ExchangeState? _spare; // an exchange that ended inside its handler, reused by the next frame (read loop only)
     private readonly CancellationTokenSource _handshakeDeadline;
     private readonly IDisposable? _preAuthSlot;
     private IDisposable? _admission; // this connection's place under the authenticated-connection caps
@@ -88,73 +89,84 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         return reason;
     }
 
-    /// <summary>
-    /// Returns this connection's instance of a per-connection feature (e.g. the exec service's process table),
-    /// creating it on first use. Features that are <see cref="IAsyncDisposable"/> are disposed when the connection ends.
-    /// </summary>
-    public T GetFeature<T>(Func<ServerSession, T> create) where T : class
+    /// <summary>This connection's state for <paramref name="key"/>, created from <paramref name="context"/> on first use.</summary>
+    internal T GetState<T>(ConnectionState<T> key, RequestContext context) where T : class
     {
-        lock (_features)
+        lock (_states)
         {
-            if (_features.TryGetValue(typeof(T), out var existing)) return (T)existing;
-            var created = create(this);
-            _features[typeof(T)] = created;
-            if (created is IExchangeTable table) _exchangeTables = [.. _exchangeTables, table];
+            if (_states.TryGetValue(key, out var existing)) return (T)existing;
+            var created = key.Create(context);
+            _states[key] = created;
             return created;
         }
     }
 
-    /// <summary>
-    /// Whether an exchange is still open on request <paramref name="id"/>: work running in the background, or an
-    /// exchange a per-connection <see cref="IExchangeTable"/> keeps (an upload, a chat membership).
-    /// </summary>
-    public bool IsActive(long id)
+    /// <summary>The authenticator's per-connection state, by its type.</summary>
+    internal T GetFeature<T>(Func<ServerSession, T> create) where T : class
     {
-        lock (_background)
+        lock (_states)
         {
-            if (_background.ContainsKey(id)) return true;
+            if (_states.TryGetValue(typeof(T), out var existing)) return (T)existing;
+            var created = create(this);
+            _states[typeof(T)] = created;
+            return created;
         }
-        foreach (var table in Volatile.Read(ref _exchangeTables))
-        {
-            if (table.Contains(id)) return true;
-        }
-        return false;
     }
 
-    /// <summary>
-    /// Runs long work for request <paramref name="id"/> without holding up the read loop. The token fires when
-    /// the client sends <c>cancel</c> for the id or the connection closes. A <see cref="FerryException"/> from
-    /// the work becomes an error frame; graceful shutdown waits for this work to finish.
-    /// </summary>
-    public void StartBackground(long id, Func<CancellationToken, Task> work)
+    /// <summary>Whether an exchange is still open on request <paramref name="id"/>.</summary>
+    internal bool IsActive(long id)
     {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(Connection.Closed);
-        lock (_background)
+        lock (_open) return _open.ContainsKey(id);
+    }
+
+    // A fresh exchange for a frame: the spare one when the last frame's exchange ended inside its handler.
+    private ExchangeState Rent(long id)
+    {
+        var exchange = _spare ?? new ExchangeState(this);
+        _spare = null;
+        exchange.Reset(id);
+        return exchange;
+    }
+
+    private void Register(ExchangeState exchange)
+    {
+        lock (_open)
         {
-            if (!_background.TryAdd(id, cts))
+            if (!_open.TryAdd(exchange.Id, exchange))
             {
-                cts.Dispose();
-                throw new FerryException(ProtocolError.DuplicateId, $"request id {id} is already in flight");
+                throw new FerryException(ProtocolError.DuplicateId, $"request id {exchange.Id} is already in flight");
             }
+            exchange.Registered = true;
         }
-        _ = RunBackgroundAsync(id, cts, work);
+    }
+
+    /// <summary>Frees the id of an exchange that ended (only if the table still holds that exchange).</summary>
+    internal void Release(ExchangeState exchange)
+    {
+        lock (_open)
+        {
+            if (_open.TryGetValue(exchange.Id, out var current) && ReferenceEquals(current, exchange)) _open.Remove(exchange.Id);
+        }
     }
 
     /// <summary>
-    /// Frees request <paramref name="id"/> just before background work sends its exchange's final frame
-    /// (<c>exec.exit</c>, <c>file.done</c>): protocol.md §3.3 lets a client reuse an id as soon as that frame
-    /// arrives, so the id must already be free when it does. The work still counts for drain and dispose until it
-    /// returns; a <c>cancel</c> for the id no longer reaches it.
+    /// Runs long work for <paramref name="exchange"/> without holding up the read loop (see
+    /// <see cref="RequestContext.StartBackground"/>).
     /// </summary>
-    public void EndExchange(long id)
+    internal void StartBackground(ExchangeState exchange, Func<CancellationToken, Task> work)
     {
-        lock (_background)
+        if (exchange.Background is not null) throw new InvalidOperationException($"request id {exchange.Id} already runs background work");
+        if (!exchange.Registered) Register(exchange);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(Connection.Closed);
+        lock (_open)
         {
-            if (_background.Remove(id, out var cts)) _finishing.Add(cts);
+            exchange.Background = cts;
+            _background.Add(cts);
         }
+        _ = RunBackgroundAsync(exchange, cts, work);
     }
 
-    private bool NoBackgroundWorkLocked => _background.Count == 0 && _finishing.Count == 0;
+    private bool NoBackgroundWorkLocked => _background.Count == 0;
 
     async ValueTask IFrameHandler.OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
     {
@@ -176,7 +188,8 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             CancelBackground(header.Id);
             return;
         }
-        bool continues = MessageTypes.ContinuesExchange(header.Type);
+        bool routed = _env.Services.TryGet(header.Type, out var route);
+        bool continues = routed && route.Continues;
         if (!continues && IsActive(header.Id))
         {
             // Checked here, once, for every type: an answer on a running id would land inside that exchange.
@@ -195,7 +208,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             await Connection.SendAsync(MessageTypes.Pong, header.Id, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (!_env.Services.TryGet(header.Type, out var route))
+        if (!routed)
         {
             await Connection.SendErrorAsync(header.Id, ProtocolError.UnknownType, $"unknown message type '{header.Type}'", cancellationToken).ConfigureAwait(false);
             return;
@@ -211,18 +224,45 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             await Connection.SendErrorAsync(header.Id, ProtocolError.ShuttingDown, "the server is shutting down", cancellationToken).ConfigureAwait(false);
             return;
         }
+        ExchangeState exchange;
+        bool continuation = false;
+        ExchangeState? open = null;
+        if (continues)
+        {
+            lock (_open) _open.TryGetValue(header.Id, out open);
+        }
+        if (open is not null && ReferenceEquals(open.Owner, route.Owner))
+        {
+            exchange = open;
+            continuation = true;
+        }
+        else
+        {
+            exchange = Rent(header.Id);
+            exchange.Owner = route.Owner;
+            // A continuation frame whose exchange is gone gets a context of its own, which holds no id.
+            if (!continues) Register(exchange);
+        }
         try
         {
-            await route.Service.HandleAsync(new ServerRequest(this, header, body, Connection.Closed)).ConfigureAwait(false);
+            await route.Handler(new RequestContext(exchange, header, body, continuation)).ConfigureAwait(false);
         }
         catch (FerryException ex) when (ex is not ProtocolException)
         {
+            exchange.TryEnd();
             await Connection.SendErrorAsync(header.Id, ex.Error, ex.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!FrameConnection.IsTransportFailure(ex) && ex is not ProtocolException and not OperationCanceledException)
         {
             ServerLog.RequestFault(_logger, ex, header.Type, header.Id, ConnectionId);
+            exchange.TryEnd();
             await Connection.SendErrorAsync(header.Id, ProtocolError.Internal, $"internal error: {ex.Message}", cancellationToken).ConfigureAwait(false);
+        }
+        if (!continuation)
+        {
+            if (!exchange.Registered) exchange.TryEnd();
+            // Ended inside its handler with no work left: nobody may use it any more (its copies see a new generation).
+            if (exchange.IsEnded && exchange.Background is null) _spare = exchange;
         }
     }
 
@@ -319,7 +359,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         _preAuthSlot?.Dispose(); // authenticated: no longer counts against the unauthenticated caps
     }
 
-    private async Task RunBackgroundAsync(long id, CancellationTokenSource cts, Func<CancellationToken, Task> work)
+    private async Task RunBackgroundAsync(ExchangeState exchange, CancellationTokenSource cts, Func<CancellationToken, Task> work)
     {
         try
         {
@@ -330,11 +370,11 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         catch (FerryException ex) when (ex is not ProtocolException)
         {
-            await TrySendErrorAsync(id, ex.Error, ex.Message).ConfigureAwait(false);
+            await TryFailAsync(exchange, ex.Error, ex.Message).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested && !Connection.Closed.IsCancellationRequested)
         {
-            await TrySendErrorAsync(id, ProtocolError.Cancelled, "cancelled by the client").ConfigureAwait(false);
+            await TryFailAsync(exchange, ProtocolError.Cancelled, "cancelled by the client").ConfigureAwait(false);
         }
         catch (Exception ex) when (Connection.IsClosingFailure(ex) || ex is OperationCanceledException)
         {
@@ -342,17 +382,17 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            ServerLog.RequestFault(_logger, ex, "background", id, ConnectionId);
-            await TrySendErrorAsync(id, ProtocolError.Internal, $"internal error: {ex.Message}").ConfigureAwait(false);
+            ServerLog.RequestFault(_logger, ex, "background", exchange.Id, ConnectionId);
+            await TryFailAsync(exchange, ProtocolError.Internal, $"internal error: {ex.Message}").ConfigureAwait(false);
         }
         finally
         {
+            // Work that returned without a final frame ends its exchange silently: the id is free again.
+            exchange.TryEnd();
             TaskCompletionSource? idle = null;
-            lock (_background)
+            lock (_open)
             {
-                // The id may already be free (EndExchange) and taken by a new request: remove only our own entry.
-                if (_background.TryGetValue(id, out var current) && ReferenceEquals(current, cts)) _background.Remove(id);
-                else _finishing.Remove(cts);
+                _background.Remove(cts);
                 if (NoBackgroundWorkLocked) idle = _idle;
             }
             cts.Dispose();
@@ -360,11 +400,13 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
     }
 
-    private async ValueTask TrySendErrorAsync(long id, ProtocolError error, string message)
+    // The error ends the exchange; if the work already sent its final frame there is nothing left to say on the id.
+    private async ValueTask TryFailAsync(ExchangeState exchange, ProtocolError error, string message)
     {
+        if (!exchange.TryEnd()) return;
         try
         {
-            await Connection.SendErrorAsync(id, error, message).ConfigureAwait(false);
+            await Connection.SendErrorAsync(exchange.Id, error, message).ConfigureAwait(false);
         }
         catch (ConnectionClosedException)
         {
@@ -374,9 +416,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 
     private void CancelBackground(long id)
     {
-        lock (_background)
+        lock (_open)
         {
-            if (_background.TryGetValue(id, out var cts)) cts.Cancel();
+            if (_open.TryGetValue(id, out var exchange)) exchange.Background?.Cancel();
         }
     }
 
@@ -386,7 +428,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     {
         _draining = true;
         Task idle;
-        lock (_background)
+        lock (_open)
         {
             _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             if (NoBackgroundWorkLocked) _idle.TrySetResult();
@@ -406,21 +448,21 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Task idle;
-        lock (_background)
+        lock (_open)
         {
-            foreach (var cts in _background.Values) cts.Cancel();
-            foreach (var cts in _finishing) cts.Cancel();
+            foreach (var cts in _background) cts.Cancel();
             _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             if (NoBackgroundWorkLocked) _idle.TrySetResult();
             idle = _idle.Task;
         }
         // Background work observes the cancelled token; give it a moment to report and clean up (kill processes).
         await idle.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        object[] features;
-        lock (_features) features = [.. _features.Values];
-        foreach (var feature in features)
+        object[] states;
+        lock (_states) states = [.. _states.Values];
+        foreach (var state in states)
         {
-            if (feature is IAsyncDisposable disposable) await disposable.DisposeAsync().ConfigureAwait(false);
+            if (state is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+            else if (state is IDisposable disposable) disposable.Dispose();
         }
         _handshakeDeadline.Dispose();
         _preAuthSlot?.Dispose();

@@ -1,18 +1,18 @@
 namespace Ferry.Server;
 
-/// <summary>Maps message types to the services that handle them, and the right each needs.</summary>
-public sealed class ServiceRegistry
+/// <summary>Every route of a server's services: message type to handler, the right it needs and its request count.</summary>
+internal sealed class ServiceRegistry
 {
     private readonly Dictionary<string, Registration> _routes = new(StringComparer.Ordinal);
 
-    /// <summary>Routes <paramref name="type"/> to <paramref name="service"/>; <paramref name="right"/> null means any authenticated peer.</summary>
-    public ServiceRegistry Map(string type, IFerryService service, string? right = null)
+    public void Add(string type, RequestHandler handler, string? right, bool continues, object owner)
     {
-        if (!_routes.TryAdd(type, new Registration(service, right, new StatsCounter())))
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!_routes.TryAdd(type, new Registration(handler, right, continues, owner, new StatsCounter())))
         {
-            throw new InvalidOperationException($"message type '{type}' is already mapped");
+            throw new InvalidOperationException($"message type '{type}' is already mapped by another service");
         }
-        return this;
     }
 
     public bool TryGet(string type, out Registration registration) => _routes.TryGetValue(type, out registration);
@@ -24,6 +24,9 @@ public sealed class ServiceRegistry
     public IEnumerable<KeyValuePair<string, long>> RequestCounts =>
         _routes.Where(r => r.Value.Requests.Value > 0).Select(r => KeyValuePair.Create(r.Key, r.Value.Requests.Value));
 
-    /// <summary>A route: the service, the right it needs, and how often it was dispatched (counted where it is looked up).</summary>
-    public readonly record struct Registration(IFerryService Service, string? Right, StatsCounter Requests);
+    /// <summary>
+    /// A route: its handler, the right it needs, whether it continues an open exchange, the service that mapped it
+    /// (a continuation joins only an exchange its own service opened), how often it ran.
+    /// </summary>
+    public readonly record struct Registration(RequestHandler Handler, string? Right, bool Continues, object Owner, StatsCounter Requests);
 }

@@ -30,7 +30,7 @@ public sealed class ChatRoomExpiryTests
                 o.Chat.MaxRoomsPerUser = 3;
                 o.Chat.MaxRooms = 4;
             },
-            b => hub = b.Services.TryGet(MessageTypes.ChatJoin, out var route) ? ((ChatService)route.Service).Hub : null);
+            b => hub = b.AddedServices.OfType<ChatService>().Single().Hub);
         server.AddUser("ann", "ann's password", Rights.Chat);
         server.AddUser("bob", "bob's password", Rights.Chat);
         server.AddUser("carol", "carol's password", Rights.Chat);

@@ -64,7 +64,7 @@ public sealed class DecodingFailureTests
         var log = new CapturingLoggerProvider();
         await using var server = await TestServer.StartAsync(build: b =>
         {
-            b.Services.Map("test.fault", new FaultyService());
+            b.AddService(new FaultyService());
             b.ConfigureLogging(l => l.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
         });
         using var deadline = new CancellationTokenSource(Patience);
@@ -90,6 +90,6 @@ public sealed class DecodingFailureTests
 
     private sealed class FaultyService : IFerryService
     {
-        public ValueTask HandleAsync(ServerRequest request) => throw new InvalidOperationException("the service's own bug");
+        public void MapRoutes(ServiceRoutes routes) => routes.Map("test.fault", _ => throw new InvalidOperationException("the service's own bug"));
     }
 }

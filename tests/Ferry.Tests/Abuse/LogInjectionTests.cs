@@ -69,7 +69,9 @@ public sealed class LogInjectionTests
     /// </summary>
     private sealed class CarelessFileService : Ferry.Server.IFerryService
     {
-        public ValueTask HandleAsync(Ferry.Server.ServerRequest request)
+        public void MapRoutes(Ferry.Server.ServiceRoutes routes) => routes.Map("careless.open", HandleAsync);
+
+        private static ValueTask HandleAsync(Ferry.Server.RequestContext request)
         {
             var path = request.Read(TestJsonContext.Default.NotePayload).Note!;
             _ = Enum.Parse<FileAttributes>(path[(path.IndexOf('.', StringComparison.Ordinal) + 1)..]);
@@ -85,7 +87,7 @@ public sealed class LogInjectionTests
         var log = new CapturingLoggerProvider();
         await using var server = await TestServer.StartAsync(build: b =>
         {
-            b.Services.Map("careless.open", new CarelessFileService());
+            b.AddService(new CarelessFileService());
             b.ConfigureLogging(l => l.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
         });
         var client = await server.ConnectAsync();

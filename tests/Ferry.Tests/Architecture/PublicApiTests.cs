@@ -48,7 +48,7 @@ public class PublicApiTests
         Assert.Contains("Ferry.Client.FerryClient : public sealed class : Ferry.Connections.IFrameHandler, System.IAsyncDisposable", lines);
         Assert.Contains("Ferry.Client.FerryClient :: public static System.Threading.Tasks.Task<Ferry.Client.FerryClient> ConnectAsync(Ferry.Client.FerryClientOptions options, System.Threading.CancellationToken cancellationToken = default)", lines);
         Assert.Contains("Ferry.Server.IFerryService : public interface", lines);
-        Assert.Contains("Ferry.Server.IFerryService :: public System.Threading.Tasks.ValueTask HandleAsync(Ferry.Server.ServerRequest request)", lines);
+        Assert.Contains("Ferry.Server.IFerryService :: public System.Void MapRoutes(Ferry.Server.ServiceRoutes routes)", lines);
         Assert.DoesNotContain(lines, l => l.Contains("ExchangeAsync", StringComparison.Ordinal)); // internal: not part of the surface
         Assert.Equal(lines.Order(StringComparer.Ordinal), lines);
     }

@@ -42,7 +42,7 @@ public class AuthenticationTests
     public async Task UserLogsInWithScramAndGetsOnlyItsRights()
     {
         var exec = new CountingService();
-        await using var server = await TestServer.StartAsync(build: b => b.Services.Map("test.exec", exec, Rights.Exec));
+        await using var server = await TestServer.StartAsync(build: b => b.AddService(new TestRoutes(r => r.Map("test.exec", exec.HandleAsync, Rights.Exec))));
         server.AddUser("carol", "correct horse", Rights.Chat);
         await using var carol = await FerryClient.ConnectAsync(server.UserOptions("carol", "correct horse"));
         Assert.Equal("carol", carol.Authentication!.User);
@@ -164,7 +164,7 @@ public class AuthenticationTests
     public async Task RequestBeforeAuthenticationIsRefusedAndClosed()
     {
         var echo = new CountingService();
-        await using var server = await TestServer.StartAsync(build: b => b.Services.Map("test.count", echo));
+        await using var server = await TestServer.StartAsync(build: b => b.AddService(new TestRoutes(r => r.Map("test.count", echo.HandleAsync))));
         var good = await server.ConnectAsync();
         await using var stream = await server.OpenRawStreamAsync();
         await RawHandshake.HelloAsync(stream);
@@ -327,16 +327,16 @@ public class AuthenticationTests
         Assert.Contains("--insecure", ex.Message);
     }
 
-    private sealed class CountingService : IFerryService
+    private sealed class CountingService
     {
         private int _calls;
 
         public int Calls => Volatile.Read(ref _calls);
 
-        public async ValueTask HandleAsync(ServerRequest request)
+        public async ValueTask HandleAsync(RequestContext request)
         {
             Interlocked.Increment(ref _calls);
-            await request.Connection.SendAsync(request.Type, request.Id, new NotePayload { Note = "done" }, TestJsonContext.Default.NotePayload);
+            await request.ReplyAsync(request.Type, new NotePayload { Note = "done" }, TestJsonContext.Default.NotePayload);
         }
     }
 }

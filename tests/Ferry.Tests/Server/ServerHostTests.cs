@@ -66,7 +66,7 @@ public class ServerHostTests
     public async Task GracefulShutdownLetsAnInFlightRequestFinish()
     {
         var slow = new SlowService();
-        await using var server = await TestServer.StartAsync(build: b => b.Services.Map("test.slow", slow));
+        await using var server = await TestServer.StartAsync(build: b => b.AddService(new TestRoutes(r => r.Map("test.slow", slow.HandleAsync))));
         var client = await server.ConnectAsync();
         var request = client.RequestAsync<NotePayload, NotePayload>("test.slow", new NotePayload(), TestJsonContext.Default.NotePayload, TestJsonContext.Default.NotePayload);
         await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -87,7 +87,7 @@ public class ServerHostTests
     {
         var slow = new SlowService();
         await using var server = await TestServer.StartAsync(o => o.Server.ShutdownTimeout = TimeSpan.FromMilliseconds(300),
-            b => b.Services.Map("test.slow", slow));
+            b => b.AddService(new TestRoutes(r => r.Map("test.slow", slow.HandleAsync))));
         var client = await server.ConnectAsync();
         var request = client.RequestAsync<NotePayload, NotePayload>("test.slow", new NotePayload(), TestJsonContext.Default.NotePayload, TestJsonContext.Default.NotePayload);
         await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -166,15 +166,15 @@ public class ServerHostTests
         Assert.Contains("100-byte limit", error);
     }
 
-    private sealed class SlowService : IFerryService
+    private sealed class SlowService
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public ValueTask HandleAsync(ServerRequest request)
+        public ValueTask HandleAsync(RequestContext request)
         {
-            request.Session.StartBackground(request.Id, async ct =>
+            request.StartBackground(async ct =>
             {
                 Started.TrySetResult();
                 try
@@ -186,7 +186,7 @@ public class ServerHostTests
                     Cancelled.TrySetResult();
                     throw;
                 }
-                await request.Connection.SendAsync("test.slow", request.Id, new NotePayload { Note = "done" }, TestJsonContext.Default.NotePayload, ct);
+                await request.ReplyAsync("test.slow", new NotePayload { Note = "done" }, TestJsonContext.Default.NotePayload, ct);
             });
             return ValueTask.CompletedTask;
         }

@@ -87,10 +87,10 @@ public sealed class ChatHub : IDisposable
     }
 
     /// <summary>
-    /// Moves <paramref name="member"/> into <paramref name="roomName"/>: the answer to request <paramref name="joinId"/>,
+    /// Moves <paramref name="member"/> into <paramref name="roomName"/>: the answer to the request <paramref name="join"/>,
     /// then the room's history, then the join announcement are queued to it in that order.
     /// </summary>
-    public void Join(ChatMember member, string? roomName, string? nick, long joinId)
+    public void Join(ChatMember member, string? roomName, string? nick, Server.RequestContext join)
     {
         var name = ChatText.ValidateName(string.IsNullOrEmpty(roomName) ? "lobby" : roomName, "room", Options.MaxRoomLength);
         if (nick is not null) SetNick(member, nick);
@@ -113,12 +113,12 @@ public sealed class ChatHub : IDisposable
                 History = room.HistoryCount,
             };
             member.Room = room;
-            member.JoinId = joinId;
+            member.Join = join;
             room.Members.Add(member);
-            bool fits = member.TryEnqueue(new ChatDelivery(joinId, null, default, reply));
+            bool fits = member.TryEnqueue(new ChatDelivery(join, null, default, reply));
             foreach (var past in room.History())
             {
-                fits &= member.TryEnqueue(past with { Id = joinId, Event = past.Event! with { History = true } });
+                fits &= member.TryEnqueue(past with { Join = join, Event = past.Event! with { History = true } });
             }
             if (!fits) overflowed.Add(member);
             Broadcast(room, new ChatEventMessage { Kind = "join", Room = room.Name, From = member.Nick, Time = Now() }, default, overflowed);
@@ -152,7 +152,7 @@ public sealed class ChatHub : IDisposable
             }
             seq = ++room.LastSeq;
             var message = new ChatEventMessage { Kind = "message", Room = room.Name, From = member.Nick, Time = Now(), Seq = seq };
-            room.Remember(new ChatDelivery(0, message, text));
+            room.Remember(new ChatDelivery(default, message, text));
             Broadcast(room, message, text, overflowed);
         }
         DropAll(overflowed);
@@ -173,7 +173,7 @@ public sealed class ChatHub : IDisposable
                 throw new FerryException(ProtocolError.NotFound, $"nobody called '{target}' is in a room on this server (chat.who lists a room's members)");
             }
             var message = new ChatEventMessage { Kind = "private", Room = recipient.Room.Name, From = member.Nick, To = recipient.Nick, Time = Now() };
-            overflowed = !recipient.TryEnqueue(new ChatDelivery(recipient.JoinId, message, text));
+            overflowed = !recipient.TryEnqueue(new ChatDelivery(recipient.Join, message, text));
         }
         if (overflowed) DropAll([recipient]);
     }
@@ -241,6 +241,7 @@ public sealed class ChatHub : IDisposable
         Broadcast(room, new ChatEventMessage { Kind = "leave", Room = room.Name, From = member.Nick, Time = Now(), Reason = reason }, default, overflowed);
         room.Members.Remove(member);
         member.Room = null;
+        member.Join.End(); // the join's id is free: the membership was its exchange
         if (room.Members.Count > 0) return;
         if (room.HistoryCount == 0) RemoveRoom(room);
         else room.EmptySince = _time.GetUtcNow();
@@ -308,7 +309,7 @@ public sealed class ChatHub : IDisposable
     {
         foreach (var member in room.Members)
         {
-            if (!member.TryEnqueue(new ChatDelivery(member.JoinId, message, text))) overflowed.Add(member);
+            if (!member.TryEnqueue(new ChatDelivery(member.Join, message, text))) overflowed.Add(member);
         }
     }
 

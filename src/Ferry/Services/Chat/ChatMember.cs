@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Ferry.Connections;
 using Ferry.Protocol;
+using Ferry.Server;
 using Ferry.Contracts.Chat;
 
 namespace Ferry.Services.Chat;
@@ -9,18 +10,18 @@ namespace Ferry.Services.Chat;
 /// One connection's presence in the chat: its nick, its room, and its own bounded send queue drained by its own
 /// task, so a member that stops reading fills only its own queue and never delays the others.
 /// </summary>
-public sealed class ChatMember : Server.IExchangeTable, IAsyncDisposable
+public sealed class ChatMember : IAsyncDisposable
 {
     private readonly ChatHub _hub;
-    private readonly FrameConnection _connection;
+    private readonly CancellationToken _closed;
     private readonly Channel<ChatDelivery> _queue;
     private readonly Task _drainer;
     private int _disconnecting;
 
-    internal ChatMember(ChatHub hub, FrameConnection connection, string principalName, int queueCapacity)
+    internal ChatMember(ChatHub hub, string principalName, int queueCapacity, CancellationToken connectionClosed)
     {
         _hub = hub;
-        _connection = connection;
+        _closed = connectionClosed;
         PrincipalName = principalName;
         _queue = Channel.CreateBounded<ChatDelivery>(new BoundedChannelOptions(queueCapacity)
         {
@@ -42,11 +43,11 @@ public sealed class ChatMember : Server.IExchangeTable, IAsyncDisposable
 
     internal ChatRoom? Room { get; set; }
 
-    /// <summary>The id of the <c>chat.join</c> whose events this member receives.</summary>
-    internal long JoinId { get; set; }
-
-    // While in a room, the join's id carries its events: no other request may use it (duplicate_id).
-    bool Server.IExchangeTable.Contains(long id) => Room is not null && JoinId == id;
+    /// <summary>
+    /// The <c>chat.join</c> whose id carries this member's events: its exchange stays open (no other request may use
+    /// the id) while the member is in the room, and ends when it leaves.
+    /// </summary>
+    internal RequestContext Join { get; set; }
 
     internal bool TryEnqueue(in ChatDelivery delivery) => _queue.Writer.TryWrite(delivery);
 
@@ -55,51 +56,62 @@ public sealed class ChatMember : Server.IExchangeTable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disconnecting, 1) != 0) return;
         _queue.Writer.TryComplete();
-        _ = DisconnectAsync(reason);
+        // Only members in a room receive events, so only they overflow: their join reaches the connection.
+        _ = DisconnectAsync(Join.Connection, reason);
     }
 
-    private async Task DisconnectAsync(string reason)
+    private static async Task DisconnectAsync(FrameConnection connection, string reason)
     {
         try
         {
             // The drainer is probably stuck in a write holding the connection's lock, so only wait briefly.
             using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await _connection.SendErrorAsync(0, ProtocolError.Busy, reason, quick.Token).ConfigureAwait(false);
+            await connection.SendErrorAsync(0, ProtocolError.Busy, reason, quick.Token).ConfigureAwait(false);
             // It fitted: end the read loop so the connection closes gracefully and the error is delivered first;
             // the abort below still follows in case the peer never takes the remaining bytes.
-            _connection.CancelPendingRead();
+            connection.CancelPendingRead();
             await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || _connection.IsClosingFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || connection.IsClosingFailure(ex))
         {
             // Not even the error fits; the abort below says it by closing.
         }
-        _connection.Abort(CloseReason.Rejected, reason);
+        connection.Abort(CloseReason.Rejected, reason);
     }
 
     private async Task DrainAsync()
     {
         await Task.Yield();
         var reader = _queue.Reader;
-        var ct = _connection.Closed;
+        var ct = _closed;
         try
         {
             while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
                 while (reader.TryRead(out var item))
                 {
-                    if (item.Reply is { } reply)
+                    // Queued for a membership that has since ended (the member left or moved): its id is no longer ours.
+                    if (!item.Join.IsOpen) continue;
+                    try
                     {
-                        await _connection.SendAsync(MessageTypes.Ok, item.Id, reply, ChatJsonContext.Default.ChatJoinReply, ct).ConfigureAwait(false);
+                        if (item.Reply is { } reply)
+                        {
+                            await item.Join.SendAsync(MessageTypes.Ok, reply, ChatJsonContext.Default.ChatJoinReply, ct).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await item.Join.SendAsync(MessageTypes.ChatEvent, item.Event, ChatJsonContext.Default.ChatEventMessage, item.Text, ct).ConfigureAwait(false);
+                        }
                     }
-                    else
+                    catch (InvalidOperationException) when (!item.Join.IsOpen)
                     {
-                        await _connection.SendAsync(MessageTypes.ChatEvent, item.Id, item.Event, ChatJsonContext.Default.ChatEventMessage, item.Text, ct).ConfigureAwait(false);
+                        // The membership ended between the check and the send.
                     }
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || _connection.IsClosingFailure(ex))
+        catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || FrameConnection.IsTransportFailure(ex)
+            || ex is InvalidOperationException && ct.IsCancellationRequested)
         {
             // The connection closed; the session's disposal removes the member from the hub.
         }

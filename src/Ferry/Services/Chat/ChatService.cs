@@ -1,4 +1,5 @@
 using Ferry.Protocol;
+using Ferry.Security;
 using Ferry.Server;
 using Ferry.Contracts.Chat;
 
@@ -11,67 +12,79 @@ namespace Ferry.Services.Chat;
 /// </summary>
 public sealed class ChatService : IFerryService
 {
+    private readonly ConnectionState<ChatMember> _members;
+
     public ChatService(ChatHub hub)
     {
         Hub = hub;
+        // Room for a whole history replay on top of the live queue, so joining never overflows.
+        _members = new(context => new ChatMember(Hub, context.Principal.Name, Hub.Options.SendQueueCapacity + Hub.Options.HistorySize + 2,
+            context.CancellationToken));
     }
 
     public ChatHub Hub { get; }
 
-    /// <summary>The message types this service answers.</summary>
-    public static IReadOnlyList<string> RequestTypes { get; } =
-    [
-        MessageTypes.ChatJoin, MessageTypes.ChatSay, MessageTypes.ChatMsg, MessageTypes.ChatNick,
-        MessageTypes.ChatWho, MessageTypes.ChatRooms, MessageTypes.ChatLeave,
-    ];
+    /// <summary>Every chat request, each needing the <c>chat</c> right.</summary>
+    public void MapRoutes(ServiceRoutes routes) => routes
+        .Map(MessageTypes.ChatJoin, ChatJsonContext.Default.ChatJoinRequest, JoinAsync, Rights.Chat)
+        .Map(MessageTypes.ChatSay, ChatJsonContext.Default.ChatSayRequest, SayAsync, Rights.Chat)
+        .Map(MessageTypes.ChatMsg, ChatJsonContext.Default.ChatMsgRequest, PrivateAsync, Rights.Chat)
+        .Map(MessageTypes.ChatNick, ChatJsonContext.Default.ChatNickMessage, NickAsync, Rights.Chat)
+        .Map(MessageTypes.ChatWho, ChatJsonContext.Default.ChatWhoMessage, WhoAsync, Rights.Chat)
+        .Map(MessageTypes.ChatRooms, RoomsAsync, Rights.Chat)
+        .Map(MessageTypes.ChatLeave, LeaveAsync, Rights.Chat);
 
-    public async ValueTask HandleAsync(ServerRequest request)
+    private ChatMember Member(RequestContext request) => request.GetState(_members);
+
+    private ValueTask JoinAsync(RequestContext request, ChatJoinRequest join)
     {
-        var member = request.Session.GetFeature(s => new ChatMember(Hub, s.Connection, s.Principal?.Name ?? "guest",
-            // Room for a whole history replay on top of the live queue, so joining never overflows.
-            Hub.Options.SendQueueCapacity + Hub.Options.HistorySize + 2));
-        var connection = request.Connection;
-        var ct = request.CancellationToken;
-        switch (request.Type)
-        {
-            case MessageTypes.ChatJoin:
-                var join = request.Read(ChatJsonContext.Default.ChatJoinRequest);
-                // The ok goes through the member's queue so it precedes the history that follows.
-                Hub.Join(member, join.Room, join.Nick, request.Id);
-                return;
-            case MessageTypes.ChatSay:
-                var say = request.Read(ChatJsonContext.Default.ChatSayRequest);
-                var text = await ReadTextAsync(request).ConfigureAwait(false);
-                long seq = Hub.Say(member, say.Room, text);
-                await connection.SendAsync(MessageTypes.Ok, request.Id, new ChatSayReply { Seq = seq }, ChatJsonContext.Default.ChatSayReply, ct).ConfigureAwait(false);
-                return;
-            case MessageTypes.ChatMsg:
-                var msg = request.Read(ChatJsonContext.Default.ChatMsgRequest);
-                var privateText = await ReadTextAsync(request).ConfigureAwait(false);
-                Hub.Private(member, msg.To, privateText);
-                await connection.SendAsync(MessageTypes.Ok, request.Id, ct).ConfigureAwait(false);
-                return;
-            case MessageTypes.ChatNick:
-                var nick = Hub.SetNick(member, request.Read(ChatJsonContext.Default.ChatNickMessage).Nick);
-                await connection.SendAsync(MessageTypes.Ok, request.Id, new ChatNickMessage { Nick = nick }, ChatJsonContext.Default.ChatNickMessage, ct).ConfigureAwait(false);
-                return;
-            case MessageTypes.ChatWho:
-                var who = Hub.Who(member, request.Read(ChatJsonContext.Default.ChatWhoMessage).Room);
-                await connection.SendAsync(MessageTypes.Ok, request.Id, who, ChatJsonContext.Default.ChatWhoMessage, ct).ConfigureAwait(false);
-                return;
-            case MessageTypes.ChatRooms:
-                await connection.SendAsync(MessageTypes.Ok, request.Id, Hub.Rooms(), ChatJsonContext.Default.ChatRoomsReply, ct).ConfigureAwait(false);
-                return;
-            case MessageTypes.ChatLeave:
-                Hub.Leave(member);
-                await connection.SendAsync(MessageTypes.Ok, request.Id, ct).ConfigureAwait(false);
-                return;
-            default:
-                throw new FerryException(ProtocolError.UnknownType, $"unknown chat request '{request.Type}'");
-        }
+        // The ok goes through the member's queue so it precedes the history that follows; the join's exchange stays
+        // open, carrying the room's events, until the member leaves the room.
+        Hub.Join(Member(request), join.Room, join.Nick, request);
+        return ValueTask.CompletedTask;
     }
 
-    private async ValueTask<byte[]> ReadTextAsync(ServerRequest request)
+    private async ValueTask SayAsync(RequestContext request, ChatSayRequest say)
+    {
+        var member = Member(request);
+        var text = await ReadTextAsync(request).ConfigureAwait(false);
+        long seq = Hub.Say(member, say.Room, text);
+        await request.ReplyAsync(MessageTypes.Ok, new ChatSayReply { Seq = seq }, ChatJsonContext.Default.ChatSayReply, request.CancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask PrivateAsync(RequestContext request, ChatMsgRequest msg)
+    {
+        var member = Member(request);
+        var privateText = await ReadTextAsync(request).ConfigureAwait(false);
+        Hub.Private(member, msg.To, privateText);
+        await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask NickAsync(RequestContext request, ChatNickMessage message)
+    {
+        var nick = Hub.SetNick(Member(request), message.Nick);
+        return request.ReplyAsync(MessageTypes.Ok, new ChatNickMessage { Nick = nick }, ChatJsonContext.Default.ChatNickMessage, request.CancellationToken);
+    }
+
+    private ValueTask WhoAsync(RequestContext request, ChatWhoMessage message)
+    {
+        var who = Hub.Who(Member(request), message.Room);
+        return request.ReplyAsync(MessageTypes.Ok, who, ChatJsonContext.Default.ChatWhoMessage, request.CancellationToken);
+    }
+
+    private ValueTask RoomsAsync(RequestContext request)
+    {
+        _ = Member(request);
+        return request.ReplyAsync(MessageTypes.Ok, Hub.Rooms(), ChatJsonContext.Default.ChatRoomsReply, request.CancellationToken);
+    }
+
+    private ValueTask LeaveAsync(RequestContext request)
+    {
+        Hub.Leave(Member(request));
+        return request.ReplyAsync(MessageTypes.Ok, request.CancellationToken);
+    }
+
+    private async ValueTask<byte[]> ReadTextAsync(RequestContext request)
     {
         int max = Hub.Options.MaxTextBytes;
         // Refuse before reading: the session skips the unread body, so an oversized message costs no memory.

@@ -10,9 +10,12 @@ namespace Ferry.Services.Echo;
 /// </summary>
 public sealed class EchoService : IFerryService
 {
-    public async ValueTask HandleAsync(ServerRequest request)
+    /// <summary>Answers <c>echo</c>, open to any authenticated peer.</summary>
+    public void MapRoutes(ServiceRoutes routes) =>
+        routes.Map(Protocol.MessageTypes.Echo, EchoJsonContext.Default.EchoRequest, static (context, echo) => EchoAsync(context, echo.Upper));
+
+    private static async ValueTask EchoAsync(RequestContext request, bool upper)
     {
-        var upper = request.Read(EchoJsonContext.Default.EchoRequest).Upper;
         var body = request.Body;
         var ct = request.CancellationToken;
         if (body.Length <= 16 * 1024 && !upper)
@@ -25,18 +28,18 @@ public sealed class EchoService : IFerryService
                 await StreamAsync(request, upper).ConfigureAwait(false);
                 return;
             }
-            await request.Connection.SendAsync<object>(request.Type, request.Id, null, null, data, ct).ConfigureAwait(false);
+            await request.ReplyAsync(request.Type, data, ct).ConfigureAwait(false);
             body.Advance(data.Length);
             return;
         }
         await StreamAsync(request, upper).ConfigureAwait(false);
     }
 
-    private static async ValueTask StreamAsync(ServerRequest request, bool upper)
+    private static async ValueTask StreamAsync(RequestContext request, bool upper)
     {
         var body = request.Body;
         var ct = request.CancellationToken;
-        await using var reply = await request.Connection.BeginFrameAsync<object>(request.Type, request.Id, body.Length, null, null, ct).ConfigureAwait(false);
+        await using var reply = await request.BeginReplyAsync<object>(request.Type, body.Length, null, null, ct).ConfigureAwait(false);
         byte[]? scratch = upper ? ArrayPool<byte>.Shared.Rent(64 * 1024) : null;
         try
         {

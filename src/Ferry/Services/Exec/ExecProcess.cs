@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Ferry.Connections;
+using Ferry.Server;
 using Ferry.Protocol;
 using Ferry.Contracts.Exec;
 
@@ -97,14 +98,14 @@ internal sealed class ExecProcess : IRunningCommand
     /// Streams output until the command ends, then returns how it ended. Cancelling <paramref name="cancellationToken"/>
     /// (client cancel or disconnect) or running past <paramref name="timeout"/> kills the whole process tree.
     /// </summary>
-    public async Task<ExecExitMessage> RunAsync(FrameConnection connection, long id, bool keepStdin, TimeSpan? timeout, int chunkBytes,
+    public async Task<ExecExitMessage> RunAsync(RequestContext request, bool keepStdin, TimeSpan? timeout, int chunkBytes,
         CancellationToken cancellationToken)
     {
         if (!keepStdin) CloseStdin();
         UnixProcesses.TryGrowPipe(_process.StandardOutput.BaseStream, PipeBytes);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var stdout = PumpAsync(_process.StandardOutput.BaseStream, connection, MessageTypes.ExecStdout, id, chunkBytes, stop.Token);
-        var stderr = PumpAsync(_process.StandardError.BaseStream, connection, MessageTypes.ExecStderr, id, chunkBytes, stop.Token);
+        var stdout = PumpAsync(_process.StandardOutput.BaseStream, request, MessageTypes.ExecStdout, chunkBytes, stop.Token);
+        var stderr = PumpAsync(_process.StandardError.BaseStream, request, MessageTypes.ExecStderr, chunkBytes, stop.Token);
         bool timedOut = false;
         try
         {
@@ -296,7 +297,7 @@ internal sealed class ExecProcess : IRunningCommand
     // Back-pressure: at most one frame is in flight while the next chunk is read from the pipe (two buffers), so a slow
     // client leaves the pipe full and the command blocked in write(), and server memory stays at two chunks per stream.
     // Overlapping the pipe read with the socket send is what lets output run at pipe speed.
-    private static async Task PumpAsync(Stream pipe, FrameConnection connection, string type, long id, int chunkBytes, CancellationToken cancellationToken)
+    private static async Task PumpAsync(Stream pipe, RequestContext request, string type, int chunkBytes, CancellationToken cancellationToken)
     {
         var current = ArrayPool<byte>.Shared.Rent(chunkBytes);
         var other = ArrayPool<byte>.Shared.Rent(chunkBytes);
@@ -318,7 +319,7 @@ internal sealed class ExecProcess : IRunningCommand
                     await previous.ConfigureAwait(false);
                 }
                 if (n == 0) return;
-                inFlight = connection.SendAsync<object>(type, id, null, null, current.AsMemory(0, n), cancellationToken);
+                inFlight = request.SendAsync(type, current.AsMemory(0, n), cancellationToken);
                 (current, other) = (other, current);
             }
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ferry.Protocol;
+using Ferry.Security;
 using Ferry.Server;
 using Ferry.Contracts.Exec;
 
@@ -14,6 +15,8 @@ public sealed class ExecService : IFerryService
 {
     private const int MaxEnvironmentVariables = 256;
     private const int PtyMaxSize = 10000;
+    // Each connection's running commands, killed when it ends.
+    private static readonly ConnectionState<ExecTable> s_tables = new(static _ => new ExecTable());
     private readonly ExecOptions _options;
     private readonly string _directory;
     private readonly ExecProcessLimit? _limit;
@@ -42,25 +45,30 @@ public sealed class ExecService : IFerryService
     /// <summary>Commands running on the whole server right now.</summary>
     public int Running => Volatile.Read(ref _running);
 
-    public ValueTask HandleAsync(ServerRequest request)
+    /// <summary><c>exec.start</c> and what continues it (<c>exec.stdin</c>, <c>exec.resize</c>), all needing the <c>exec</c> right.</summary>
+    public void MapRoutes(ServiceRoutes routes) => routes
+        .Map(MessageTypes.ExecStart, StartAsync, Rights.Exec)
+        .MapContinuation(MessageTypes.ExecStdin, OnStdinAsync, Rights.Exec)
+        .MapContinuation(MessageTypes.ExecResize, OnResizeAsync, Rights.Exec);
+
+    private void RequireEnabled()
     {
         if (!_options.Enabled)
         {
             throw new FerryException(ProtocolError.Disabled, "exec is disabled on this server; start it with --allow-exec");
         }
-        if (request.Type == MessageTypes.ExecResize) return OnResizeAsync(request);
-        return request.Type == MessageTypes.ExecStdin ? OnStdinAsync(request) : StartAsync(request);
     }
 
-    private ValueTask StartAsync(ServerRequest request)
+    private ValueTask StartAsync(RequestContext request)
     {
+        RequireEnabled();
         var start = request.Read(ExecJsonContext.Default.ExecStartRequest);
         var command = Validate(start);
         var directory = ResolveDirectory(start.Cwd);
         TimeSpan? timeout = start.Timeout is > 0 and var seconds ? TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0)) : null;
         if (_options.MaxDuration is { } max && (timeout is null || timeout > max)) timeout = max;
 
-        var table = request.Session.GetFeature(static _ => new ExecTable());
+        var table = request.GetState(s_tables);
         if (!table.TryReserve(request.Id, _options.MaxPerConnection, out bool duplicate))
         {
             if (duplicate) throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} is already running a command");
@@ -82,28 +90,27 @@ public sealed class ExecService : IFerryService
                 : ExecProcess.Start(command!, directory, start.Env, _options, _limit);
             processes.Increment();
             table.Attach(request.Id, process);
-            var connection = request.Connection;
             long id = request.Id;
             bool keepStdin = start.Stdin ?? true;
             int chunk = _options.ChunkBytes;
             var session = request.Session;
-            var user = LogText.Escape(session.Principal?.Name ?? "-");
+            var user = LogText.Escape(request.Principal.Name);
             var shown = LogText.Escape(command ?? "(login shell)");
             ExecLog.Started(session.Logger, user, session.RemoteAddress, id, shown);
             long began = Stopwatch.GetTimestamp();
-            request.Session.StartBackground(id, async ct =>
+            request.StartBackground(async ct =>
             {
                 try
                 {
                     ExecExitMessage exit;
                     try
                     {
-                        exit = await process.RunAsync(connection, id, keepStdin, timeout, chunk, ct).ConfigureAwait(false);
+                        exit = await process.RunAsync(request, keepStdin, timeout, chunk, ct).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is OperationCanceledException or IOException)
                     {
                         var reason = !ct.IsCancellationRequested ? "failed: " + LogText.Escape(ex.Message)
-                            : connection.Closed.IsCancellationRequested ? "killed: the connection closed" : "killed: cancelled";
+                            : request.CancellationToken.IsCancellationRequested ? "killed: the connection closed" : "killed: cancelled";
                         ExecLog.Stopped(session.Logger, user, session.RemoteAddress, id, reason, Stopwatch.GetElapsedTime(began).TotalSeconds, shown);
                         throw;
                     }
@@ -111,8 +118,7 @@ public sealed class ExecService : IFerryService
                     ExecLog.Ended(session.Logger, user, session.RemoteAddress, id, exit.ExitCode, detail, Stopwatch.GetElapsedTime(began).TotalSeconds, shown);
                     // The id is free once exec.exit arrives (protocol.md §3.3), so it is freed before it is sent.
                     table.Release(id, process);
-                    session.EndExchange(id);
-                    await connection.SendAsync(MessageTypes.ExecExit, id, exit, ExecJsonContext.Default.ExecExitMessage, ct).ConfigureAwait(false);
+                    await request.ReplyAsync(MessageTypes.ExecExit, exit, ExecJsonContext.Default.ExecExitMessage, ct).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -137,21 +143,23 @@ public sealed class ExecService : IFerryService
         }
     }
 
-    private static ValueTask OnStdinAsync(ServerRequest request)
+    private ValueTask OnStdinAsync(RequestContext request)
     {
+        RequireEnabled();
         var message = request.Read(ExecJsonContext.Default.ExecStdinMessage);
-        var process = request.Session.GetFeature(static _ => new ExecTable()).Find(request.Id);
+        var process = request.GetState(s_tables).Find(request.Id);
         // Input for a command that has already ended races with its exit frame; it is dropped, not an error.
         if (process is null) return request.Body.SkipAsync(request.CancellationToken);
         return process.WriteStdinAsync(request.Body, message.Eof, request.CancellationToken);
     }
 
-    private static ValueTask OnResizeAsync(ServerRequest request)
+    private ValueTask OnResizeAsync(RequestContext request)
     {
+        RequireEnabled();
         var message = request.Read(ExecJsonContext.Default.ExecResizeMessage);
         CheckSize(message.Cols, message.Rows, "exec.resize");
         // A resize for a command that has ended (or runs on pipes) has nothing to resize: dropped, like late input.
-        if (request.Session.GetFeature(static _ => new ExecTable()).Find(request.Id) is PtyProcess pty) pty.Resize(message.Cols, message.Rows);
+        if (request.GetState(s_tables).Find(request.Id) is PtyProcess pty) pty.Resize(message.Cols, message.Rows);
         return ValueTask.CompletedTask;
     }
 

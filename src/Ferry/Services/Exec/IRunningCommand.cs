@@ -7,7 +7,7 @@ namespace Ferry.Services.Exec;
 internal interface IRunningCommand
 {
     /// <summary>Streams output until the command ends, then says how it ended; cancelling or the timeout kills it all.</summary>
-    Task<ExecExitMessage> RunAsync(FrameConnection connection, long id, bool keepStdin, TimeSpan? timeout, int chunkBytes, CancellationToken cancellationToken);
+    Task<ExecExitMessage> RunAsync(Server.RequestContext request, bool keepStdin, TimeSpan? timeout, int chunkBytes, CancellationToken cancellationToken);
 
     /// <summary>Takes one <c>exec.stdin</c> frame's bytes off the connection and queues them for the command.</summary>
     ValueTask WriteStdinAsync(FrameBodyReader body, bool eof, CancellationToken cancellationToken);

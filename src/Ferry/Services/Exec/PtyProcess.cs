@@ -116,7 +116,7 @@ internal sealed class PtyProcess : IRunningCommand
         }
     }
 
-    public async Task<ExecExitMessage> RunAsync(FrameConnection connection, long id, bool keepStdin, TimeSpan? timeout, int chunkBytes,
+    public async Task<ExecExitMessage> RunAsync(Server.RequestContext request, bool keepStdin, TimeSpan? timeout, int chunkBytes,
         CancellationToken cancellationToken)
     {
         var reader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -124,7 +124,7 @@ internal sealed class PtyProcess : IRunningCommand
         {
             try
             {
-                ReadOutput(connection, id, chunkBytes, cancellationToken);
+                ReadOutput(request, chunkBytes, cancellationToken);
                 reader.TrySetResult();
             }
             catch (Exception ex)
@@ -270,7 +270,7 @@ internal sealed class PtyProcess : IRunningCommand
 
     // Each chunk is sent, and its send awaited, before the next read: back-pressure reaches the command through the
     // terminal's buffer. Once woken, what is still buffered is read without waiting, then the reader ends.
-    private void ReadOutput(FrameConnection connection, long id, int chunkBytes, CancellationToken cancellationToken)
+    private void ReadOutput(Server.RequestContext request, int chunkBytes, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(chunkBytes);
         try
@@ -281,7 +281,7 @@ internal sealed class PtyProcess : IRunningCommand
                 int n = PseudoTerminal.Read(_master, buffer.AsSpan(0, chunkBytes));
                 if (n > 0)
                 {
-                    connection.SendAsync<object>(MessageTypes.ExecStdout, id, null, null, buffer.AsMemory(0, n), cancellationToken)
+                    request.SendAsync(MessageTypes.ExecStdout, buffer.AsMemory(0, n), cancellationToken)
                         .AsTask().GetAwaiter().GetResult();
                     continue;
                 }

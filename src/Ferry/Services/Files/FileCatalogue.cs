@@ -12,14 +12,14 @@ namespace Ferry.Services.Files;
 /// </summary>
 internal sealed class FileCatalogue(FilesOptions options, Func<FileRoot> root, FileIo io)
 {
-    public async ValueTask ListAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask ListAsync(RequestContext request, FileRequestScope scope)
     {
         var list = request.Read(FilesJsonContext.Default.FilePathRequest);
         var path = scope.Path = FileSandbox.RequirePath(list.Path, MessageTypes.FileList);
         var entries = await io.RunAsync(() => root().List(path, list.Recursive, options.MaxListEntries), request.CancellationToken).ConfigureAwait(false);
         if (list.Sha256) entries = await HashAsync(path, entries, request.CancellationToken).ConfigureAwait(false);
         var body = JsonSerializer.SerializeToUtf8Bytes(new FileListing { Path = path, Entries = entries }, FilesJsonContext.Default.FileListing);
-        await request.Connection.SendAsync<object>(MessageTypes.FileList, request.Id, null, null, body, request.CancellationToken).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.FileList, body, request.CancellationToken).ConfigureAwait(false);
     }
 
     // Each regular file is opened through the root like a download (sandboxed, links checked, FIFOs refused) and
@@ -55,27 +55,27 @@ internal sealed class FileCatalogue(FilesOptions options, Func<FileRoot> root, F
         return hashed;
     }
 
-    public async ValueTask StatAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask StatAsync(RequestContext request, FileRequestScope scope)
     {
         var stat = request.Read(FilesJsonContext.Default.FilePathRequest);
         var path = scope.Path = FileSandbox.RequirePath(stat.Path, MessageTypes.FileStat);
         var entry = await io.RunAsync(() => root().Stat(path), request.CancellationToken).ConfigureAwait(false);
-        await request.Connection.SendAsync(MessageTypes.FileStat, request.Id, entry, FilesJsonContext.Default.FileEntry, request.CancellationToken).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.FileStat, entry, FilesJsonContext.Default.FileEntry, request.CancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask RemoveAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask RemoveAsync(RequestContext request, FileRequestScope scope)
     {
         var remove = request.Read(FilesJsonContext.Default.FilePathRequest);
         var path = scope.Path = FileSandbox.RequirePath(remove.Path, MessageTypes.FileRemove);
         await io.RunAsync(() => root().Remove(path, remove.Recursive), request.CancellationToken).ConfigureAwait(false);
-        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, request.CancellationToken).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask MakeDirectoryAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask MakeDirectoryAsync(RequestContext request, FileRequestScope scope)
     {
         var mkdir = request.Read(FilesJsonContext.Default.FilePathRequest);
         var path = scope.Path = FileSandbox.RequirePath(mkdir.Path, MessageTypes.FileMkdir);
         await io.RunAsync(() => root().MakeDirectory(path, mkdir.Parents), request.CancellationToken).ConfigureAwait(false);
-        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, request.CancellationToken).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,3 @@
-using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Server;
 using Ferry.Transfers;
@@ -13,15 +12,16 @@ namespace Ferry.Services.Files;
 /// </summary>
 internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, FileIo io)
 {
+    private static readonly ConnectionState<DownloadSlots> s_slots = new(static _ => new DownloadSlots());
     private int _streaming; // across all connections
 
 
-    public ValueTask GetAsync(ServerRequest request, FileRequestScope scope)
+    public ValueTask GetAsync(RequestContext request, FileRequestScope scope)
     {
         var get = request.Read(FilesJsonContext.Default.FileGetRequest);
         scope.Path = FileSandbox.RequirePath(get.Path, MessageTypes.FileGet);
         if (get.Offset < 0) throw new FerryException(ProtocolError.BadRequest, "file.get 'offset' must not be negative");
-        var slots = request.Session.GetFeature(_ => new DownloadSlots());
+        var slots = request.GetState(s_slots);
         if (!slots.TryTake(options.MaxDownloadsPerConnection))
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxDownloadsPerConnection} downloads streaming; read them (or cancel some) first");
@@ -32,15 +32,12 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             slots.Return();
             throw new FerryException(ProtocolError.Busy, $"the server is streaming {options.MaxDownloads} downloads already; try again shortly");
         }
-        var connection = request.Connection;
-        var session = request.Session;
-        long id = request.Id;
         var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
         try
         {
             transfers.Increment();
             // The file is opened in the background work, on the thread pool: never on the connection's read loop.
-            request.Session.StartBackground(id, async ct =>
+            request.StartBackground(async ct =>
             {
                 try
                 {
@@ -48,9 +45,9 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
                     var opened = await io.RunAsync(() => root().OpenRead(get.Path), ct).ConfigureAwait(false);
                     var source = new SourceFile(opened.Handle);
                     await using var _ = source.ConfigureAwait(false);
-                    await SendAsync(session, id, source, opened, get, ct).ConfigureAwait(false);
+                    await SendAsync(request, source, opened, get, ct).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex) && !connection.Closed.IsCancellationRequested)
+                catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex) && !request.CancellationToken.IsCancellationRequested)
                 {
                     throw FileErrors.Map(ex, get.Path);
                 }
@@ -87,20 +84,19 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
         public void Return() => Interlocked.Decrement(ref _taken);
     }
 
-    private static async Task SendAsync(ServerSession session, long id, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)
+    private static async Task SendAsync(RequestContext request, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)
     {
-        var connection = session.Connection;
         await source.ResumeAsync(get.Offset, get.PrefixSha256, ct).ConfigureAwait(false);
-        await connection.SendAsync(MessageTypes.FileReady, id, new FileReady
+        await request.SendAsync(MessageTypes.FileReady, new FileReady
         {
             Offset = source.Offset,
             Length = source.Length,
             Mtime = opened.MtimeMilliseconds,
             Mode = opened.Mode,
         }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
-        var sha = await source.SendAsync(connection, id, cancellationToken: ct).ConfigureAwait(false);
-        // The id is free once file.done arrives (protocol.md §3.3), so it is freed before it is sent.
-        session.EndExchange(id);
-        await connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
+        // file.data is written by the code the client's uploads share, straight into the connection's buffers.
+        var sha = await source.SendAsync(request.Connection, request.Id, cancellationToken: ct).ConfigureAwait(false);
+        // The id is free once file.done arrives (protocol.md §3.3): the reply frees it before it is sent.
+        await request.ReplyAsync(MessageTypes.FileDone, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
     }
 }

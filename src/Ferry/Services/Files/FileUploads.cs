@@ -18,7 +18,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
     // How long a resume waits for the same upload's old connection to let go of the .part.
     private static readonly TimeSpan s_takeOverPatience = TimeSpan.FromSeconds(5);
 
-    public async ValueTask PutAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask PutAsync(RequestContext request, FileRequestScope scope)
     {
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);
         scope.Path = FileSandbox.RequirePath(put.Path, MessageTypes.FilePut);
@@ -28,8 +28,8 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put 'mtime' must be Unix milliseconds between {FileMetadata.MinUnixMilliseconds} and {FileMetadata.MaxUnixMilliseconds} (years 1-9999)");
         }
-        var uploads = UploadTable.Of(request.Session);
-        var whole = request.Session.GetFeature(static _ => new WholeUploads());
+        var uploads = request.GetState(UploadTable.Key);
+        var whole = request.GetState(s_whole);
         if (uploads.Count + whole.Count >= options.MaxUploadsPerConnection)
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
@@ -73,7 +73,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             await upload.DisposeAsync().ConfigureAwait(false);
             throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
         }
-        await request.Connection.SendAsync(MessageTypes.FileReady, request.Id,
+        await request.SendAsync(MessageTypes.FileReady,
             new FileReady { Offset = part.Position, PrefixSha256 = part.PrefixSha256, Length = put.Length }, FilesJsonContext.Default.FileReady,
             request.CancellationToken).ConfigureAwait(false);
     }
@@ -84,7 +84,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
     /// file and many are in flight at once. The slot is given back before <c>ok</c> is sent, so a client that keeps at
     /// most <see cref="FilesOptions.MaxUploadsPerConnection"/> unanswered uploads is never told <c>busy</c>.
     /// </summary>
-    private async ValueTask PutWholeAsync(ServerRequest request, FilePutRequest put, WholeUploads whole)
+    private async ValueTask PutWholeAsync(RequestContext request, FilePutRequest put, WholeUploads whole)
     {
         var shown = FileSandbox.Printable(put.Path);
         if (put.Length > FileLimits.InlineBytes)
@@ -100,14 +100,12 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             throw new FerryException(ProtocolError.BadRequest, "file.put 'sha256' must be 64 hex digits");
         }
         var bytes = await request.Body.ReadAllAsync(FileLimits.InlineBytes, request.CancellationToken).ConfigureAwait(false);
-        var session = request.Session;
-        long id = request.Id;
-        var transfers = session.Stats.Counter(ServerStats.TransfersInProgress);
+        var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
         whole.Take();
         transfers.Increment();
         try
         {
-            session.StartBackground(id, async ct =>
+            request.StartBackground(async ct =>
             {
                 string actual;
                 try
@@ -129,9 +127,8 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
                     transfers.Decrement();
                     whole.Return();
                 }
-                // The id is free once its answer arrives (protocol.md §3.3), so it is freed before it is sent.
-                session.EndExchange(id);
-                await session.Connection.SendAsync(MessageTypes.Ok, id, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
+                // The id is free once its answer arrives (protocol.md §3.3): the reply frees it before it is sent.
+                await request.ReplyAsync(MessageTypes.Ok, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
                     FilesJsonContext.Default.FileResult, ct).ConfigureAwait(false);
             });
         }
@@ -166,6 +163,8 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
     }
 
     // Whole-file uploads being written on one connection (they share the per-connection upload cap with streamed ones).
+    private static readonly ConnectionState<WholeUploads> s_whole = new(static _ => new WholeUploads());
+
     private sealed class WholeUploads
     {
         private int _count;
@@ -188,9 +187,9 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         return Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
 
-    public async ValueTask DataAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask DataAsync(RequestContext request, FileRequestScope scope)
     {
-        var uploads = UploadTable.Of(request.Session);
+        var uploads = request.GetState(UploadTable.Key);
         var upload = uploads.Get(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}; send file.put first");
         scope.Path = upload.Request.Path;
@@ -229,10 +228,10 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         }
     }
 
-    public async ValueTask DoneAsync(ServerRequest request, FileRequestScope scope)
+    public async ValueTask DoneAsync(RequestContext request, FileRequestScope scope)
     {
         var done = request.Read(FilesJsonContext.Default.FileDone);
-        var uploads = UploadTable.Of(request.Session);
+        var uploads = request.GetState(UploadTable.Key);
         var upload = uploads.Remove(request.Id)
             ?? throw new FerryException(ProtocolError.NotFound, $"no upload is open for request id {request.Id}");
         var put = upload.Request;
@@ -244,7 +243,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             if (done.Abort)
             {
                 await upload.DisposeAsync().ConfigureAwait(false);
-                await request.Connection.SendAsync(MessageTypes.Ok, request.Id, request.CancellationToken).ConfigureAwait(false);
+                await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
                 return;
             }
             actual = await upload.Part.CompleteAsync(request.CancellationToken).ConfigureAwait(false);
@@ -266,7 +265,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             await upload.DisposeAsync().ConfigureAwait(false);
         }
-        await request.Connection.SendAsync(MessageTypes.Ok, request.Id, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
+        await request.ReplyAsync(MessageTypes.Ok, new FileResult { Path = put.Path, Length = put.Length, Sha256 = actual },
             FilesJsonContext.Default.FileResult, request.CancellationToken).ConfigureAwait(false);
     }
 }

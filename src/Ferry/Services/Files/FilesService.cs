@@ -1,4 +1,5 @@
 using Ferry.Protocol;
+using Ferry.Security;
 using Ferry.Server;
 using Ferry.Contracts.Files;
 
@@ -51,27 +52,31 @@ public sealed class FilesService : IFerryService
     public (int Count, long Bytes) SweepStaleParts(DateTime cutoffUtc, CancellationToken cancellationToken = default) =>
         _root.Value.SweepParts(Claims, cutoffUtc, cancellationToken);
 
-    public async ValueTask HandleAsync(ServerRequest request)
+    /// <summary>
+    /// The file requests: <c>file.put</c> (continued by <c>file.data</c> and <c>file.done</c>), <c>file.remove</c> and
+    /// <c>file.mkdir</c> need <c>files:write</c>; <c>file.get</c>, <c>file.list</c> and <c>file.stat</c> need <c>files:read</c>.
+    /// </summary>
+    public void MapRoutes(ServiceRoutes routes) => routes
+        .Map(MessageTypes.FilePut, Mapped(_uploads.PutAsync), Rights.FilesWrite)
+        .MapContinuation(MessageTypes.FileData, Mapped(_uploads.DataAsync), Rights.FilesWrite)
+        .MapContinuation(MessageTypes.FileDone, Mapped(_uploads.DoneAsync), Rights.FilesWrite)
+        .Map(MessageTypes.FileRemove, Mapped(_catalogue.RemoveAsync), Rights.FilesWrite)
+        .Map(MessageTypes.FileMkdir, Mapped(_catalogue.MakeDirectoryAsync), Rights.FilesWrite)
+        .Map(MessageTypes.FileGet, Mapped(_downloads.GetAsync), Rights.FilesRead)
+        .Map(MessageTypes.FileList, Mapped(_catalogue.ListAsync), Rights.FilesRead)
+        .Map(MessageTypes.FileStat, Mapped(_catalogue.StatAsync), Rights.FilesRead);
+
+    // The one place a request's file-system failure becomes its wire error, naming the path it was about.
+    private static RequestHandler Mapped(Func<RequestContext, FileRequestScope, ValueTask> operation) => async request =>
     {
         var scope = new FileRequestScope();
         try
         {
-            switch (request.Type)
-            {
-                case MessageTypes.FilePut: await _uploads.PutAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileData: await _uploads.DataAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileDone: await _uploads.DoneAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileGet: await _downloads.GetAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileList: await _catalogue.ListAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileStat: await _catalogue.StatAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileRemove: await _catalogue.RemoveAsync(request, scope).ConfigureAwait(false); break;
-                case MessageTypes.FileMkdir: await _catalogue.MakeDirectoryAsync(request, scope).ConfigureAwait(false); break;
-                default: throw new FerryException(ProtocolError.UnknownType, $"the file service does not handle '{request.Type}'");
-            }
+            await operation(request, scope).ConfigureAwait(false);
         }
         catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex))
         {
             throw FileErrors.Map(ex, scope.Path);
         }
-    }
+    };
 }

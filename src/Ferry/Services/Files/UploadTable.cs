@@ -7,13 +7,13 @@ namespace Ferry.Services.Files;
 /// The uploads open on one connection, by request id. When the connection ends, every open <c>.part</c> is
 /// closed and left in place, so the same upload can resume later.
 /// </summary>
-internal sealed class UploadTable(StatsCounter transfers) : IExchangeTable, IAsyncDisposable
+internal sealed class UploadTable(StatsCounter transfers) : IAsyncDisposable
 {
     private readonly Dictionary<long, Upload> _uploads = [];
 
-    /// <summary>The table of <paramref name="session"/>, created on first use; open uploads count as transfers in progress.</summary>
-    public static UploadTable Of(ServerSession session) =>
-        session.GetFeature(static s => new UploadTable(s.Stats.Counter(ServerStats.TransfersInProgress)));
+    /// <summary>The key to each connection's table; open uploads count as transfers in progress.</summary>
+    public static ConnectionState<UploadTable> Key { get; } =
+        new(static context => new UploadTable(context.Session.Stats.Counter(ServerStats.TransfersInProgress)));
 
     public int Count
     {
@@ -46,11 +46,6 @@ internal sealed class UploadTable(StatsCounter transfers) : IExchangeTable, IAsy
             transfers.Decrement();
             return upload;
         }
-    }
-
-    public bool Contains(long id)
-    {
-        lock (_uploads) return _uploads.ContainsKey(id);
     }
 
     public async ValueTask DisposeAsync()

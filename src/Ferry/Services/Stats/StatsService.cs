@@ -7,7 +7,10 @@ namespace Ferry.Services.Stats;
 /// <summary>Answers <c>stats</c> with the server's running totals and memory; any authenticated peer may ask.</summary>
 public sealed class StatsService(ServerStats stats, string serverName) : IFerryService
 {
-    public async ValueTask HandleAsync(ServerRequest request)
+    /// <summary>Answers <c>stats</c>, open to any authenticated peer.</summary>
+    public void MapRoutes(ServiceRoutes routes) => routes.Map(MessageTypes.Stats, StatsAsync);
+
+    private async ValueTask StatsAsync(RequestContext request)
     {
         var gc = GC.GetGCMemoryInfo();
         var response = new StatsResponse
@@ -34,7 +37,7 @@ public sealed class StatsService(ServerStats stats, string serverName) : IFerryS
                 GcPauseMillis = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
             },
         };
-        await request.Connection.SendAsync(MessageTypes.Stats, request.Id, response, StatsJsonContext.Default.StatsResponse,
+        await request.ReplyAsync(MessageTypes.Stats, response, StatsJsonContext.Default.StatsResponse,
             request.CancellationToken).ConfigureAwait(false);
     }
 }

@@ -14,30 +14,18 @@ public class TypedRequestTests
     /// </summary>
     private sealed class NoteService : IFerryService
     {
-        public async ValueTask HandleAsync(ServerRequest request)
-        {
-            var note = request.Read(TestJsonContext.Default.NotePayload);
-            switch (request.Type)
-            {
-                case "note.upper":
-                    await request.Connection.SendAsync(request.Type, request.Id, new NotePayload { Note = note.Note?.ToUpperInvariant() },
-                        TestJsonContext.Default.NotePayload, request.CancellationToken);
-                    break;
-                case "note.body":
-                    await request.Connection.SendAsync(request.Type, request.Id, note, TestJsonContext.Default.NotePayload,
-                        new byte[1024 * 1024], request.CancellationToken);
-                    break;
-                default:
-                    throw new FerryException(ProtocolError.NotFound, $"no note called '{note.Note}'");
-            }
-        }
+        public void MapRoutes(ServiceRoutes routes) => routes
+            .Map("note.upper", TestJsonContext.Default.NotePayload, (request, note) =>
+                request.ReplyAsync(request.Type, new NotePayload { Note = note.Note?.ToUpperInvariant() }, TestJsonContext.Default.NotePayload,
+                    request.CancellationToken))
+            .Map("note.missing", TestJsonContext.Default.NotePayload, (_, note) =>
+                throw new FerryException(ProtocolError.NotFound, $"no note called '{note.Note}'"))
+            .Map("note.body", TestJsonContext.Default.NotePayload, (request, note) =>
+                request.ReplyAsync(request.Type, note, TestJsonContext.Default.NotePayload, new byte[1024 * 1024], request.CancellationToken),
+                Ferry.Security.Rights.FilesRead);
     }
 
-    private static Task<TestServer> StartAsync() => TestServer.StartAsync(build: b =>
-    {
-        var notes = new NoteService();
-        b.Services.Map("note.upper", notes).Map("note.missing", notes).Map("note.body", notes, Ferry.Security.Rights.FilesRead);
-    });
+    private static Task<TestServer> StartAsync() => TestServer.StartAsync(build: b => b.AddService(new NoteService()));
 
     [Fact]
     public async Task TypedCallReturnsTheAnswersFields()
