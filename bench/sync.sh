@@ -41,7 +41,8 @@ if [ ${#need[@]} -gt 0 ]; then
     || { echo "sync.sh: could not install ${need[*]} (run as root or with sudo)" >&2; exit 1; }
 fi
 "$ferry" --version >/dev/null || { echo "sync.sh: building ferry failed" >&2; exit 1; }
-# Read once: 'grep -q' on a pipe would close it early, and with pipefail ferry's SIGPIPE would read as "no sync".
+# Read once and match in bash: 'ferry --help | grep -q' closes the pipe early, and under pipefail ferry's SIGPIPE
+# would read as "no sync".
 ferry_help="$("$ferry" --help 2>/dev/null)"; sync_help="$("$ferry" sync --help 2>/dev/null)"
 
 work="$(mktemp -d /dev/shm/ferry-sync.XXXXXX)"
@@ -155,7 +156,7 @@ tree_case() { # name files folders
   fi
   line "$name: put -r vs rsync daemon (s)" "$fp" "$rp" "$notes"
   line "$name: get -r vs rsync daemon (s)" "$fg" "$rg" ""
-  if printf '%s\n' "$ferry_help" | grep -Eq "^[[:space:]]+sync[[:space:]]"; then
+  if [[ "$ferry_help" =~ (^|$'\n')[[:space:]]+sync[[:space:]] ]]; then
     local fs rs fn rn
     timed fs "$ferry" sync "$t" "$addr:$name-sync" "${fopts[@]}" -q
     line "$name: sync first copy vs rsync daemon (s)" "$fs" "$rp" ""
@@ -214,7 +215,7 @@ while total < mib * 1048576:
 PY
   local w0 w1 ft notes
   w0="$(wire)"
-  if printf '%s\n' "$sync_help" | grep -q -- "--compress"; then
+  if [[ "$sync_help" == *--compress* ]]; then
     timed ft "$ferry" sync "$t" "$addr:text" "${fopts[@]}" -q --compress; notes="--compress"
   else
     timed ft "$ferry" sync "$t" "$addr:text" "${fopts[@]}" -q; notes="no --compress in this build"
