@@ -8,6 +8,12 @@ public sealed record ChatJoinRequest
     public string? Room { get; init; }
 
     public string? Nick { get; init; }
+
+    /// <summary>Resume: the last <c>seq</c> this client saw in the room (protocol.md, chat resume); with <see cref="Epoch"/>.</summary>
+    public long? Since { get; init; }
+
+    /// <summary>Resume: the room's <c>epoch</c> from the earlier join reply; a different epoch means the numbering restarted.</summary>
+    public string? Epoch { get; init; }
 }
 
 /// <summary>The <c>ok</c> answering <c>chat.join</c>; the room's events follow on the same id.</summary>
@@ -23,6 +29,19 @@ public sealed record ChatJoinReply
     /// <summary>How many history messages follow (each a <c>chat.event</c> with <c>history: true</c>); always written, 0 included.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public int History { get; init; }
+
+    /// <summary>The room's numbering epoch: <c>seq</c> values compare only within one epoch.</summary>
+    public string? Epoch { get; init; }
+
+    /// <summary>The room's last <c>seq</c> when the join happened (the history that follows ends there); always written.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public long Seq { get; init; }
+
+    /// <summary>A resume (<c>since</c>) succeeded: the history that follows is exactly the messages after <c>since</c>.</summary>
+    public bool Resumed { get; init; }
+
+    /// <summary>A resume was asked for but is impossible (<c>epoch changed</c>, <c>history trimmed</c>): the usual history follows instead.</summary>
+    public string? Reset { get; init; }
 }
 
 /// <summary><c>chat.say</c>: the body is the UTF-8 text; <see cref="Room"/>, when given, must be the joined room.</summary>
@@ -70,7 +89,8 @@ public sealed record ChatRoomInfo(string Name, [property: JsonIgnore(Condition =
 
 /// <summary>
 /// The fields of a <c>chat.event</c> frame; for <c>message</c> and <c>private</c> the body is the text.
-/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>.
+/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>; with a Redis backplane also
+/// <c>degraded</c>, <c>restored</c> and <c>reset</c> (protocol.md, chat across servers).
 /// </summary>
 public sealed record ChatEventMessage
 {
@@ -97,8 +117,14 @@ public sealed record ChatEventMessage
     /// <summary>Replayed from the room's history on join.</summary>
     public bool History { get; init; }
 
-    /// <summary>Why a member left: <c>left</c>, <c>disconnected</c>, <c>dropped: ...</c>.</summary>
+    /// <summary>
+    /// Why a member left (<c>left</c>, <c>disconnected</c>, <c>dropped: ...</c>, <c>server lost</c>), or what a
+    /// <c>degraded</c>, <c>restored</c> or <c>reset</c> event means.
+    /// </summary>
     public string? Reason { get; init; }
+
+    /// <summary>The room's numbering epoch (<c>reset</c> events: the new one).</summary>
+    public string? Epoch { get; init; }
 }
 
 /// <summary>Source-generated (AOT-safe) JSON metadata for the chat contracts: pass its type infos to the typed request helpers or to <c>JsonSerializer</c>.</summary>

@@ -11,7 +11,7 @@ namespace Ferry.Services.Chat;
 /// <see cref="ChatOptions.EmptyRoomLifetime"/>, then it is freed; each user may have created at most
 /// <see cref="ChatOptions.MaxRoomsPerUser"/> rooms that still exist.
 /// </summary>
-public sealed class ChatHub : IDisposable
+public sealed class ChatHub : IDisposable, IChatHub
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, ChatMember> _nicks = new(StringComparer.OrdinalIgnoreCase);
@@ -90,8 +90,12 @@ public sealed class ChatHub : IDisposable
     /// Moves <paramref name="member"/> into <paramref name="roomName"/>: the answer to the request <paramref name="join"/>,
     /// then the room's history, then the join announcement are queued to it in that order.
     /// </summary>
-    public void Join(ChatMember member, string? roomName, string? nick, Server.RequestContext join)
+    public void Join(ChatMember member, string? roomName, string? nick, Server.RequestContext join) =>
+        Join(member, new ChatJoinRequest { Room = roomName, Nick = nick }, join);
+
+    private void Join(ChatMember member, ChatJoinRequest request, Server.RequestContext join)
     {
+        string? roomName = request.Room, nick = request.Nick;
         var name = ChatText.ValidateName(string.IsNullOrEmpty(roomName) ? "lobby" : roomName, "room", Options.MaxRoomLength);
         if (nick is not null) SetNick(member, nick);
         else if (member.Nick is null) ClaimDefaultNick(member);
@@ -105,18 +109,23 @@ public sealed class ChatHub : IDisposable
             }
             room.EmptySince = null;
             if (member.Room is { } current) LeaveCore(member, current, "left", overflowed);
+            var (history, resumed, reset) = ChatResume.Select(room.History().ToList(), room.LastSeq, room.Epoch, request, d => d.Event!.Seq);
             var reply = new ChatJoinReply
             {
                 Room = room.Name,
                 Nick = member.Nick,
                 Members = [.. room.Members.Select(m => m.Nick!), member.Nick],
-                History = room.HistoryCount,
+                History = history.Count,
+                Epoch = room.Epoch,
+                Seq = room.LastSeq,
+                Resumed = resumed,
+                Reset = reset,
             };
             member.Room = room;
             member.Join = join;
             room.Members.Add(member);
             bool fits = member.TryEnqueue(new ChatDelivery(join, null, default, reply));
-            foreach (var past in room.History())
+            foreach (var past in history)
             {
                 fits &= member.TryEnqueue(past with { Join = join, Event = past.Event! with { History = true } });
             }
@@ -151,7 +160,7 @@ public sealed class ChatHub : IDisposable
                 throw new FerryException(ProtocolError.NotFound, $"you are in '{room.Name}', not '{ChatText.StripControls(roomName)}'; join it first");
             }
             seq = ++room.LastSeq;
-            var message = new ChatEventMessage { Kind = "message", Room = room.Name, From = member.Nick, Time = Now(), Seq = seq };
+            var message = new ChatEventMessage { Kind = "message", Room = room.Name, From = member.Nick, Time = Now(), Seq = seq, Epoch = room.Epoch };
             room.Remember(new ChatDelivery(default, message, text));
             Broadcast(room, message, text, overflowed);
         }
@@ -217,6 +226,38 @@ public sealed class ChatHub : IDisposable
         DropAll(overflowed);
     }
 
+    ValueTask<string> IChatHub.SetNickAsync(ChatMember member, string? requested) => ValueTask.FromResult(SetNick(member, requested));
+
+    ValueTask IChatHub.JoinAsync(ChatMember member, ChatJoinRequest request, Server.RequestContext join)
+    {
+        Join(member, request, join);
+        return ValueTask.CompletedTask;
+    }
+
+    ValueTask IChatHub.LeaveAsync(ChatMember member)
+    {
+        Leave(member);
+        return ValueTask.CompletedTask;
+    }
+
+    ValueTask<long> IChatHub.SayAsync(ChatMember member, string? roomName, ReadOnlyMemory<byte> text) => ValueTask.FromResult(Say(member, roomName, text));
+
+    ValueTask IChatHub.PrivateAsync(ChatMember member, string? to, ReadOnlyMemory<byte> text)
+    {
+        Private(member, to, text);
+        return ValueTask.CompletedTask;
+    }
+
+    ValueTask<ChatWhoMessage> IChatHub.WhoAsync(ChatMember member, string? roomName) => ValueTask.FromResult(Who(member, roomName));
+
+    ValueTask<ChatRoomsReply> IChatHub.RoomsAsync() => ValueTask.FromResult(Rooms());
+
+    ValueTask IChatHub.RemoveAsync(ChatMember member, string reason)
+    {
+        Remove(member, reason);
+        return ValueTask.CompletedTask;
+    }
+
     private void ClaimDefaultNick(ChatMember member)
     {
         var baseName = ChatText.StripControls(member.PrincipalName);
@@ -263,7 +304,7 @@ public sealed class ChatHub : IDisposable
             throw new FerryException(ProtocolError.Busy,
                 $"busy: '{ChatText.StripControls(creator)}' already created {created} rooms that still exist (the server's --chat-max-rooms-per-user is {Options.MaxRoomsPerUser}); join an existing room, or wait: empty rooms are freed {Describe(Options.EmptyRoomLifetime)} after their last member leaves");
         }
-        var room = new ChatRoom(name, Options.HistorySize, creator);
+        var room = new ChatRoom(name, Options.HistorySize, creator) { Epoch = ChatResume.NewEpoch() };
         _rooms[name] = room;
         _createdBy[creator] = created + 1;
         return room;

@@ -12,13 +12,13 @@ namespace Ferry.Services.Chat;
 /// </summary>
 public sealed class ChatMember : IAsyncDisposable
 {
-    private readonly ChatHub _hub;
+    private readonly IChatHub _hub;
     private readonly CancellationToken _closed;
     private readonly Channel<ChatDelivery> _queue;
     private readonly Task _drainer;
     private int _disconnecting;
 
-    internal ChatMember(ChatHub hub, string principalName, int queueCapacity, CancellationToken connectionClosed)
+    internal ChatMember(IChatHub hub, string principalName, int queueCapacity, CancellationToken connectionClosed)
     {
         _hub = hub;
         _closed = connectionClosed;
@@ -119,8 +119,14 @@ public sealed class ChatMember : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _hub.Remove(this, "disconnected");
-        _queue.Writer.TryComplete();
+        try
+        {
+            await _hub.RemoveAsync(this, "disconnected").ConfigureAwait(false);
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+        }
         await _drainer.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

@@ -13,16 +13,23 @@ namespace Ferry.Services.Chat;
 public sealed class ChatService : IFerryService
 {
     private readonly ConnectionState<ChatMember> _members;
+    private readonly IChatHub _hub;
 
     public ChatService(ChatHub hub)
+        : this((IChatHub)hub)
     {
-        Hub = hub;
+    }
+
+    internal ChatService(IChatHub hub)
+    {
+        _hub = hub;
         // Room for a whole history replay on top of the live queue, so joining never overflows.
-        _members = new(context => new ChatMember(Hub, context.Principal.Name, Hub.Options.SendQueueCapacity + Hub.Options.HistorySize + 2,
+        _members = new(context => new ChatMember(hub, context.Principal.Name, hub.Options.SendQueueCapacity + hub.Options.HistorySize + 2,
             context.CancellationToken));
     }
 
-    public ChatHub Hub { get; }
+    /// <summary>The in-process hub, or null when the chat runs on a Redis backplane (<c>--chat-redis</c>).</summary>
+    public ChatHub? Hub => _hub as ChatHub;
 
     /// <summary>Every chat request, each needing the <c>chat</c> right.</summary>
     public void MapRoutes(ServiceRoutes routes) => routes
@@ -36,19 +43,15 @@ public sealed class ChatService : IFerryService
 
     private ChatMember Member(RequestContext request) => request.GetState(_members);
 
-    private ValueTask JoinAsync(RequestContext request, ChatJoinRequest join)
-    {
-        // The ok goes through the member's queue so it precedes the history that follows; the join's exchange stays
-        // open, carrying the room's events, until the member leaves the room.
-        Hub.Join(Member(request), join.Room, join.Nick, request);
-        return ValueTask.CompletedTask;
-    }
+    // The ok goes through the member's queue so it precedes the history that follows; the join's exchange stays
+    // open, carrying the room's events, until the member leaves the room.
+    private ValueTask JoinAsync(RequestContext request, ChatJoinRequest join) => _hub.JoinAsync(Member(request), join, request);
 
     private async ValueTask SayAsync(RequestContext request, ChatSayRequest say)
     {
         var member = Member(request);
         var text = await ReadTextAsync(request).ConfigureAwait(false);
-        long seq = Hub.Say(member, say.Room, text);
+        long seq = await _hub.SayAsync(member, say.Room, text).ConfigureAwait(false);
         await request.ReplyAsync(MessageTypes.Ok, new ChatSayReply { Seq = seq }, ChatJsonContext.Default.ChatSayReply, request.CancellationToken).ConfigureAwait(false);
     }
 
@@ -56,37 +59,38 @@ public sealed class ChatService : IFerryService
     {
         var member = Member(request);
         var privateText = await ReadTextAsync(request).ConfigureAwait(false);
-        Hub.Private(member, msg.To, privateText);
+        await _hub.PrivateAsync(member, msg.To, privateText).ConfigureAwait(false);
         await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask NickAsync(RequestContext request, ChatNickMessage message)
+    private async ValueTask NickAsync(RequestContext request, ChatNickMessage message)
     {
-        var nick = Hub.SetNick(Member(request), message.Nick);
-        return request.ReplyAsync(MessageTypes.Ok, new ChatNickMessage { Nick = nick }, ChatJsonContext.Default.ChatNickMessage, request.CancellationToken);
+        var nick = await _hub.SetNickAsync(Member(request), message.Nick).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.Ok, new ChatNickMessage { Nick = nick }, ChatJsonContext.Default.ChatNickMessage, request.CancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask WhoAsync(RequestContext request, ChatWhoMessage message)
+    private async ValueTask WhoAsync(RequestContext request, ChatWhoMessage message)
     {
-        var who = Hub.Who(Member(request), message.Room);
-        return request.ReplyAsync(MessageTypes.Ok, who, ChatJsonContext.Default.ChatWhoMessage, request.CancellationToken);
+        var who = await _hub.WhoAsync(Member(request), message.Room).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.Ok, who, ChatJsonContext.Default.ChatWhoMessage, request.CancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask RoomsAsync(RequestContext request)
+    private async ValueTask RoomsAsync(RequestContext request)
     {
         _ = Member(request);
-        return request.ReplyAsync(MessageTypes.Ok, Hub.Rooms(), ChatJsonContext.Default.ChatRoomsReply, request.CancellationToken);
+        var rooms = await _hub.RoomsAsync().ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.Ok, rooms, ChatJsonContext.Default.ChatRoomsReply, request.CancellationToken).ConfigureAwait(false);
     }
 
-    private ValueTask LeaveAsync(RequestContext request)
+    private async ValueTask LeaveAsync(RequestContext request)
     {
-        Hub.Leave(Member(request));
-        return request.ReplyAsync(MessageTypes.Ok, request.CancellationToken);
+        await _hub.LeaveAsync(Member(request)).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.Ok, request.CancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<byte[]> ReadTextAsync(RequestContext request)
     {
-        int max = Hub.Options.MaxTextBytes;
+        int max = _hub.Options.MaxTextBytes;
         // Refuse before reading: the session skips the unread body, so an oversized message costs no memory.
         if (request.Body.Length > max) throw ChatText.TooLong(request.Body.Length, max);
         var bytes = await request.Body.ReadAllAsync(max, request.CancellationToken).ConfigureAwait(false);
