@@ -81,7 +81,7 @@ public sealed class SntpServer : BackgroundService
             }
             catch (Exception ex)
             {
-                _logger.LogError(ex, "SNTP server on {EndPoint} stopped", LocalEndPoint);
+                DatagramLog.SntpStopped(_logger, ex, LocalEndPoint);
                 done.TrySetException(ex);
             }
         })
@@ -92,7 +92,7 @@ public sealed class SntpServer : BackgroundService
         // Closing the socket wakes the blocked receive at once; the receive timeout is the backstop.
         stoppingToken.Register(() => _socket.Close());
         thread.Start();
-        _logger.LogInformation("SNTP server listening on udp {EndPoint} (stratum {Stratum}, reference {ReferenceId}{Rate})", LocalEndPoint,
+        DatagramLog.SntpListening(_logger, LocalEndPoint,
             _options.Stratum, _options.ReferenceId, _limiter is null ? "" : $", {_options.RatePerSource:0.##} requests/s per address");
         return done.Task;
     }
@@ -107,7 +107,7 @@ public sealed class SntpServer : BackgroundService
         // Kernel arrival times are on the system clock, so only when serving it (tests shift the server's clock).
         using var receiver = ReferenceEquals(_clock, TimeProvider.System) ? KernelTimestampReceiver.TryCreate(_socket, TimeSpan.FromMilliseconds(500)) : null;
         KernelTimestamps = receiver is not null;
-        _logger.LogDebug("SNTP receive timestamps from {Source}", receiver is null ? "the clock after each receive" : "the kernel (SO_TIMESTAMPNS)");
+        DatagramLog.SntpTimestampSource(_logger, receiver is null ? "the clock after each receive" : "the kernel (SO_TIMESTAMPNS)");
         while (!stoppingToken.IsCancellationRequested)
         {
             int received;
@@ -144,7 +144,7 @@ public sealed class SntpServer : BackgroundService
             catch (SocketException ex)
             {
                 // Anything else the network stack reports is about one datagram, not the server: keep serving.
-                _logger.LogDebug(ex, "SNTP receive failed");
+                DatagramLog.SntpReceiveFailed(_logger, ex);
                 continue;
             }
 
@@ -187,7 +187,7 @@ public sealed class SntpServer : BackgroundService
             }
             catch (SocketException ex)
             {
-                _logger.LogDebug(ex, "SNTP reply failed");
+                DatagramLog.SntpReplyFailed(_logger, ex);
             }
             catch (ObjectDisposedException)
             {

@@ -47,7 +47,7 @@ public sealed class UdpChatRelay : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _logger.LogInformation("UDP chat relay on {EndPoint}: datagrams must be signed with the server's shared key; UDP may lose or reorder messages", LocalEndPoint);
+        DatagramLog.UdpChatListening(_logger, LocalEndPoint);
         var buffer = GC.AllocateUninitializedArray<byte>(_options.MaxDatagram + 1, pinned: true);
         EndPoint any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!stoppingToken.IsCancellationRequested)
@@ -88,7 +88,7 @@ public sealed class UdpChatRelay : BackgroundService
             }
             catch (SocketException ex)
             {
-                _logger.LogDebug(ex, "UDP chat send failed");
+                DatagramLog.UdpChatSendFailed(_logger, ex);
             }
         }
     }
@@ -175,7 +175,7 @@ public sealed class UdpChatRelay : BackgroundService
     private void Ignore(IPEndPoint from, string why)
     {
         Interlocked.Increment(ref _ignored);
-        _logger.LogDebug("UDP chat: ignored a datagram from {From}: {Why}", from, Protocol.LogText.Escape(why)); // may quote the datagram
+        DatagramLog.UdpChatIgnored(_logger, from, Protocol.LogText.Escape(why));
     }
 
     private static bool IsValidName(string name) => name.Length is > 0 and <= 64 && name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.');

@@ -67,7 +67,7 @@ public sealed class UdpEchoListener : BackgroundService
             }
             catch (SocketException ex)
             {
-                _logger.LogDebug(ex, "UDP echo reply to {Remote} failed", received.RemoteEndPoint);
+                DatagramLog.UdpEchoReplyFailed(_logger, ex, received.RemoteEndPoint);
             }
             catch (OperationCanceledException)
             {

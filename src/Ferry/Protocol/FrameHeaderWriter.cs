@@ -9,6 +9,7 @@ namespace Ferry.Protocol;
 /// object — into reusable buffers, so writing a frame allocates nothing in steady state.
 /// Not thread-safe: use one per thread (<see cref="ForCurrentThread"/>) or one per connection under its write lock.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The JSON writers write into managed ArrayBufferWriters and hold no unmanaged resource; one writer per thread lives as long as its thread, so there is no point at which to dispose it.")]
 public sealed class FrameHeaderWriter
 {
     // Write is synchronous, so one writer per thread serves every connection: an idle connection then holds

@@ -15,6 +15,7 @@ namespace Ferry.Services.Exec;
 /// by a second thread, so a command that does not read blocks neither the connection nor the thread pool; a third waits
 /// for the leader's exit status (tracked, so the orphan reaper never takes it).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's lifetime is RunAsync, which closes the terminal's descriptors and disposes _stop in CloseAsync. The queue and the semaphore (no wait handle taken) own nothing the GC does not reclaim, and input arriving as the session ends may still touch them: disposing would turn that into an ObjectDisposedException.")]
 internal sealed class PtyProcess : IRunningCommand
 {
     private const int SigHup = 1;

@@ -7,6 +7,7 @@ namespace Ferry.Services.Files;
 /// connections: one stuck call there (a slow disk, a network file system that hangs) would freeze all of them. The
 /// bound keeps such calls from taking every pool thread; requests beyond it wait without holding a thread.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "FileIo lives as long as the files service; its semaphore never hands out a wait handle, so there is nothing to release.")]
 internal sealed class FileIo
 {
     private readonly SemaphoreSlim _slots;
