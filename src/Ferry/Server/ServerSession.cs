@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Ferry.Connections;
 using Ferry.Protocol;
 using Ferry.Security;
@@ -252,7 +253,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             exchange.TryEnd();
             await Connection.SendErrorAsync(header.Id, ex.Error, ex.Message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!FrameConnection.IsTransportFailure(ex) && ex is not ProtocolException and not OperationCanceledException)
+        catch (Exception ex) when (ex is not ProtocolException and not OperationCanceledException && !IsConnectionGone(ex))
         {
             ServerLog.RequestFault(_logger, ex, header.Type, header.Id, ConnectionId);
             exchange.TryEnd();
@@ -265,6 +266,20 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             if (exchange.IsEnded && exchange.Background is null) _spare = exchange;
         }
     }
+
+    /// <summary>
+    /// Whether a handler's exception means this connection went away, rather than the handler failing. Writes turn a
+    /// broken transport into <see cref="ConnectionClosedException"/> and mark the connection closed; any other
+    /// IOException while the connection is still open is the service's own (a disk error, a file it could not read)
+    /// and gets an <c>internal</c> error frame, the connection serving on, not a silent drop — unless it carries the
+    /// socket's own failure (a reset met while reading a request's body, before the read loop saw it).
+    /// </summary>
+    private bool IsConnectionGone(Exception ex) =>
+        ex is ConnectionClosedException or SocketException or ObjectDisposedException
+            or Microsoft.AspNetCore.Connections.ConnectionAbortedException or Microsoft.AspNetCore.Connections.ConnectionResetException
+        || (ex is IOException && ex.InnerException is SocketException or Microsoft.AspNetCore.Connections.ConnectionResetException
+            or Microsoft.AspNetCore.Connections.ConnectionAbortedException or ObjectDisposedException)
+        || (Connection.IsClosingFailure(ex) && Connection.CloseReason != CloseReason.None);
 
     private async ValueTask OnHandshakeFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken)
     {

@@ -58,8 +58,12 @@ public sealed class DecodingFailureTests
         Assert.Contains("\"pong\"", pong!.Value.Header);
     }
 
-    [Fact]
-    public async Task AServiceFaultIsLoggedAsAnErrorAndAnsweredNotTakenForThePeerClosing()
+    // test.io-fault: an IOException of the service's own (a disk error, a file it could not read) used to be taken for
+    // the transport failing, and the connection was dropped with no error frame (issue 14's remainder).
+    [Theory]
+    [InlineData("test.fault")]
+    [InlineData("test.io-fault")]
+    public async Task AServiceFaultIsLoggedAsAnErrorAndAnsweredNotTakenForThePeerClosing(string type)
     {
         var log = new CapturingLoggerProvider();
         await using var server = await TestServer.StartAsync(build: b =>
@@ -70,7 +74,7 @@ public sealed class DecodingFailureTests
         using var deadline = new CancellationTokenSource(Patience);
         await using var stream = await server.OpenAuthenticatedRawStreamAsync();
 
-        await stream.WriteAsync(RawFrames.Frame("""{"type":"test.fault","id":9}"""), deadline.Token);
+        await stream.WriteAsync(RawFrames.Frame($$"""{"type":"{{type}}","id":9}"""), deadline.Token);
         var answer = await RawFrames.ReadFrameAsync(stream, deadline.Token);
         Assert.NotNull(answer);
         using (var doc = JsonDocument.Parse(answer.Value.Header))
@@ -80,7 +84,7 @@ public sealed class DecodingFailureTests
         }
         await stream.WriteAsync(RawFrames.Frame("""{"type":"ping","id":10}"""), deadline.Token);
         Assert.Contains("\"pong\"", (await RawFrames.ReadFrameAsync(stream, deadline.Token))!.Value.Header);
-        Assert.Contains(log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("test.fault#9"));
+        Assert.Contains(log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains($"{type}#9"));
     }
 
     private static async Task WaitForAsync(Func<bool> condition, CancellationToken cancellationToken)
@@ -90,6 +94,10 @@ public sealed class DecodingFailureTests
 
     private sealed class FaultyService : IFerryService
     {
-        public void MapRoutes(ServiceRoutes routes) => routes.Map("test.fault", _ => throw new InvalidOperationException("the service's own bug"));
+        public void MapRoutes(ServiceRoutes routes)
+        {
+            routes.Map("test.fault", _ => throw new InvalidOperationException("the service's own bug"));
+            routes.Map("test.io-fault", _ => throw new IOException("the service's own disk error"));
+        }
     }
 }
