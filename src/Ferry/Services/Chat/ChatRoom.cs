@@ -1,7 +1,7 @@
 using Ferry.Contracts.Chat;
 namespace Ferry.Services.Chat;
 
-/// <summary>A room: its members and a ring of its last messages (none with Redis, which keeps them). Guarded by the hub's lock.</summary>
+/// <summary>A room: its members and a ring of its last messages. Guarded by the hub's lock.</summary>
 internal sealed class ChatRoom
 {
     private readonly ChatDelivery[] _history;
@@ -25,7 +25,7 @@ internal sealed class ChatRoom
 
     public List<ChatMember> Members { get; } = [];
 
-    /// <summary>The last <c>seq</c> numbered (this process) or delivered here (Redis backplane: the cluster numbers).</summary>
+    /// <summary>The last <c>seq</c> this process numbered in the room.</summary>
     public long LastSeq { get; set; }
 
     /// <summary>The numbering epoch: new whenever the room's numbering restarts (a new room, Redis data lost).</summary>
