@@ -89,8 +89,7 @@ public sealed record ChatRoomInfo(string Name, [property: JsonIgnore(Condition =
 
 /// <summary>
 /// The fields of a <c>chat.event</c> frame; for <c>message</c> and <c>private</c> the body is the text.
-/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>; with a Redis backplane also
-/// <c>degraded</c>, <c>restored</c> and <c>reset</c> (protocol.md, chat across servers).
+/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>.
 /// </summary>
 public sealed record ChatEventMessage
 {
@@ -117,13 +116,10 @@ public sealed record ChatEventMessage
     /// <summary>Replayed from the room's history on join.</summary>
     public bool History { get; init; }
 
-    /// <summary>
-    /// Why a member left (<c>left</c>, <c>disconnected</c>, <c>dropped: ...</c>, <c>server lost</c>), or what a
-    /// <c>degraded</c>, <c>restored</c> or <c>reset</c> event means.
-    /// </summary>
+    /// <summary>Why a member left: <c>left</c>, <c>disconnected</c>, <c>dropped: ...</c>.</summary>
     public string? Reason { get; init; }
 
-    /// <summary>The room's numbering epoch (<c>reset</c> events: the new one).</summary>
+    /// <summary>The room's numbering epoch, on <c>message</c> events: what a later <c>chat.join</c> resume sends back.</summary>
     public string? Epoch { get; init; }
 }
 

@@ -28,7 +28,7 @@ internal sealed class ChatRoom
     /// <summary>The last <c>seq</c> this process numbered in the room.</summary>
     public long LastSeq { get; set; }
 
-    /// <summary>The numbering epoch: new whenever the room's numbering restarts (a new room, Redis data lost).</summary>
+    /// <summary>The numbering epoch: new whenever the room's numbering restarts (a new room, or one freed and created again).</summary>
     public string Epoch { get; set; } = "";
 
     public int HistoryCount => _count;

@@ -28,7 +28,7 @@ public sealed class ChatService : IFerryService
             context.CancellationToken));
     }
 
-    /// <summary>The in-process hub, or null when the chat runs on a Redis backplane (<c>--chat-redis</c>).</summary>
+    /// <summary>The in-process hub, or null when the service was built on another <see cref="IChatHub"/>.</summary>
     public ChatHub? Hub => _hub as ChatHub;
 
     /// <summary>Every chat request, each needing the <c>chat</c> right.</summary>
