@@ -10,7 +10,7 @@ namespace Ferry.Datagrams;
 /// wait hundreds of microseconds in the socket queue, and a user-space receive timestamp would count that wait
 /// as network delay on one side only, skewing the offset. Blocking calls; one thread per receiver.
 /// </summary>
-internal sealed unsafe partial class KernelTimestampReceiver : IDisposable
+public sealed unsafe partial class KernelTimestampReceiver : IDisposable
 {
     private const int SolSocket = 1;
     private const int SoReceiveTimeout = 20;

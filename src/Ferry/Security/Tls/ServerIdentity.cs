@@ -7,7 +7,7 @@ namespace Ferry.Security.Tls;
 /// The server's TLS identity: a self-signed ECDSA P-256 certificate kept in the state folder, created on first
 /// start. Clients trust it by fingerprint (known_hosts), not through a certificate authority.
 /// </summary>
-internal static class ServerIdentity
+public static class ServerIdentity
 {
     /// <summary>How long a new certificate is valid; the fingerprint, not the dates, is what clients pin.</summary>
     private static readonly TimeSpan s_validity = TimeSpan.FromDays(3650);
