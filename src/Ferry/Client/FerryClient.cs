@@ -26,7 +26,11 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
         Options = options;
         _socket = socket;
         _stream = stream;
-        Connection = new FrameConnection(ClientTransport.CreatePipe(stream), () => _stream.Dispose());
+        Connection = new FrameConnection(ClientTransport.CreatePipe(stream), () => _stream.Dispose())
+        {
+            Time = options.Time,
+            LingerTimeout = options.CloseGrace,
+        };
     }
 
     public FerryClientOptions Options { get; }
@@ -49,8 +53,9 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
     /// <summary>Connects to <paramref name="options"/>'s target and completes the handshake.</summary>
     public static async Task<FerryClient> ConnectAsync(FerryClientOptions options, CancellationToken cancellationToken = default)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.ConnectTimeout);
+        // CancelAfter would run on the system clock; a source built on options.Time keeps the deadline on the injected one.
+        using var connectDeadline = new CancellationTokenSource(options.ConnectTimeout, options.Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectDeadline.Token);
         Socket socket;
         Stream stream;
         try
@@ -149,8 +154,8 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
     {
         long id = NextId();
         Register(id, sink);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (Options.RequestTimeout != Timeout.InfiniteTimeSpan) deadline.CancelAfter(Options.RequestTimeout);
+        using var timer = new CancellationTokenSource(Options.RequestTimeout, Options.Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
             await Connection.SendAsync(type, id, request, requestInfo, body, deadline.Token).ConfigureAwait(false);
@@ -173,7 +178,7 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
     {
         try
         {
-            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var quick = new CancellationTokenSource(Options.CloseGrace, Options.Time);
             await Connection.SendAsync(MessageTypes.Cancel, id, quick.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)

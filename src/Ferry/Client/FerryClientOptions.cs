@@ -46,6 +46,18 @@ public sealed class FerryClientOptions
     /// <summary>The default deadline for one request/response exchange; <see cref="Timeout.InfiniteTimeSpan"/> for none.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the client waits for a best-effort frame it sends on the way out (a cancel for a request it gave up on)
+    /// before it stops trying: the connection is usually failing when it matters.
+    /// </summary>
+    public TimeSpan CloseGrace { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a cancelled command waits for the server to confirm the process is gone (its exit frame).</summary>
+    public TimeSpan CancelConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock behind every timeout above and the connection's own (tests drive it with a fake one).</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>Name and version sent in hello, for the server's logs.</summary>
     public string ClientName { get; set; } = "ferry/" + (typeof(FerryClientOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
 

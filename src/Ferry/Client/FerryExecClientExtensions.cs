@@ -45,7 +45,7 @@ public static class FerryExecClientExtensions
             {
                 // Ask the server to kill it, and give it a moment to confirm, so the caller knows it is gone.
                 await client.TrySendCancelAsync(id).ConfigureAwait(false);
-                await ((Task)sink.Task).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await ((Task)sink.Task).WaitAsync(client.Options.CancelConfirmTimeout, client.Options.Time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 throw;
             }
         }

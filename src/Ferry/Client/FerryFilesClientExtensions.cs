@@ -283,7 +283,7 @@ public static class FerryFilesClientExtensions
     {
         try
         {
-            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var quick = new CancellationTokenSource(client.Options.CloseGrace, client.Options.Time);
             await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Abort = true }, FilesJsonContext.Default.FileDone, quick.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or Connections.ConnectionClosedException)

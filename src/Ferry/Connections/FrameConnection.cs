@@ -48,6 +48,18 @@ public sealed partial class FrameConnection : IAsyncDisposable
     /// </summary>
     public TimeSpan StuckFlushGrace { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After a final error frame, how long the peer may take to close its side before the socket closes anyway
+    /// (closing with unread input would reset the connection and could destroy the error before it is read).
+    /// </summary>
+    public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long closing waits for a frame being written to finish before the transport is torn down.</summary>
+    public TimeSpan CloseWriteTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock behind every timeout above (tests drive it with a fake one).</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>The largest header accepted; lowered before authentication.</summary>
     public int MaxHeaderBytes { get; set; } = FrameCodec.DefaultMaxHeaderBytes;
 
@@ -230,7 +242,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         {
             await _output.CompleteAsync().ConfigureAwait(false);
             _body.ReleaseOutstanding(_input);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var deadline = new CancellationTokenSource(LingerTimeout, Time);
             long discarded = 0;
             while (discarded < 1024 * 1024)
             {
@@ -273,7 +285,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         {
             Close(CloseReason.LocalClosed);
             _closed.Cancel();
-            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+            if (!await WaitForWriteLockAsync(CloseWriteTimeout).ConfigureAwait(false))
             {
                 // A send is stuck on a peer that stopped reading; tearing the transport down ends it.
                 _abortTransport();
@@ -338,9 +350,24 @@ public sealed partial class FrameConnection : IAsyncDisposable
         if (result.IsCompleted || result.IsCanceled) throw Closing(null);
     }
 
+    // SemaphoreSlim's own timeout runs on the system clock; a token from Time keeps the wait on the injected one.
+    private async Task<bool> WaitForWriteLockAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout, Time);
+        try
+        {
+            await _writeLock.WaitAsync(deadline.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private async Task AbortIfStillFlushingAsync(long flushing)
     {
-        await Task.Delay(StuckFlushGrace).ConfigureAwait(false);
+        await Task.Delay(StuckFlushGrace, Time).ConfigureAwait(false);
         if (Volatile.Read(ref _flushesDone) == flushing)
         {
             Abort(CloseReason.Timeout, "a cancelled send could not finish its frame: the peer stopped reading");
@@ -373,10 +400,10 @@ public sealed partial class FrameConnection : IAsyncDisposable
     private async ValueTask TrySendFinalErrorAsync(ProtocolError error, string message)
     {
         // Best effort with a short deadline: a peer that stopped reading must not hold the connection open.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var timeout = new CancellationTokenSource(LingerTimeout, Time);
         try
         {
-            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false)) return;
+            await _writeLock.WaitAsync(timeout.Token).ConfigureAwait(false);
             try
             {
                 FrameHeaderWriter.ForCurrentThread.Write(_output, MessageTypes.Error, 0, 0,

@@ -30,8 +30,15 @@ public sealed class FerryHostOptions
 
     /// <summary>UDP chat relay (<c>--udp-chat</c>); its <see cref="Datagrams.UdpChatOptions.EndPoint"/> is null for off.</summary>
     public Datagrams.UdpChatOptions UdpChat { get; set; } = new();
-    /// <summary>The clock behind expiries that outlive a request (chat rooms); tests pass a fake one.</summary>
-    public TimeProvider Time { get; set; } = TimeProvider.System;
+    /// <summary>
+    /// The server's one clock: <see cref="FerryServerOptions.Time"/> of <see cref="Server"/> (connection and request
+    /// timeouts) and the expiries that outlive a request (chat rooms); tests pass a fake one.
+    /// </summary>
+    public TimeProvider Time
+    {
+        get => Server.Time;
+        set => Server.Time = value;
+    }
 
     /// <summary>The file service (<c>--root</c>).</summary>
     public Services.Files.FilesOptions Files { get; set; } = new();

@@ -11,12 +11,21 @@ internal sealed class FerryConnectionHandler(SessionEnvironment env)
 {
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
-        var frames = new FrameConnection(connection.Transport, connection.Abort);
+        var options = env.Options;
+        var frames = new FrameConnection(connection.Transport, connection.Abort)
+        {
+            Time = options.Time,
+            StuckFlushGrace = options.SendStallGrace,
+            LingerTimeout = options.CloseGrace,
+            CloseWriteTimeout = options.CloseGrace,
+        };
         var isTls = connection.Features.Get<Authentication.TlsConnectionFeature>() is not null || connection.Features.Get<ITlsHandshakeFeature>() is not null;
         var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
         var preAuthSlot = connection.Features.Get<Authentication.PreAuthSlotFeature>()?.Slot;
         var session = new ServerSession(frames, connection.ConnectionId, connection.RemoteEndPoint, isTls, env, preAuthSlot);
         connection.Features.Set(session);
+        // Every line logged while serving this connection (and the work it starts) says whose it is.
+        using var scope = env.Logger.BeginScope(session.LogScope);
         env.Stats.ConnectionOpened(frames);
         try
         {

@@ -35,6 +35,30 @@ public sealed class FerryServerOptions
     /// <summary>How long graceful shutdown waits for in-flight work before aborting connections.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a send cancelled mid-frame may still take to finish that frame before the connection is closed: a peer
+    /// that stopped reading (<see cref="Connections.FrameConnection.StuckFlushGrace"/>).
+    /// </summary>
+    public TimeSpan SendStallGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After a final error frame, how long the peer may take to close before the socket closes anyway; also how
+    /// long closing waits for a frame being written (<see cref="Connections.FrameConnection.LingerTimeout"/>).
+    /// </summary>
+    public TimeSpan CloseGrace { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// When a connection ends, how long its requests' background work (a running command, a download) may take to
+    /// observe the cancellation and clean up (kill its processes, remove a .part claim) before the session moves on.
+    /// </summary>
+    public TimeSpan RequestDrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The clock behind the server's timeouts and grace periods (handshake, login slow-down, the ones above); tests
+    /// drive it with a fake one.
+    /// </summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>Authenticated connections at once, in all (<c>--max-connections</c>); a login beyond it is refused with <c>busy</c>.</summary>
     public int MaxConnections { get; set; } = 16_384;
 

@@ -67,6 +67,9 @@ public readonly struct RequestContext
     /// <summary>Fires when the connection closes.</summary>
     public CancellationToken CancellationToken => Session.Connection.Closed;
 
+    /// <summary>The server's clock (<see cref="FerryServerOptions.Time"/>): a service's waits and deadlines run on it.</summary>
+    public TimeProvider Time => Session.Time;
+
     internal ServerSession Session => (_exchange ?? throw Ended()).Session;
 
     /// <summary>The connection, for built-in services that stream through code shared with the client.</summary>

@@ -42,11 +42,15 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         _logger = env.Logger;
         connection.MaxHeaderBytes = env.Options.PreAuthMaxHeaderBytes;
         connection.AllowBodies = false;
-        _handshakeDeadline = new CancellationTokenSource(env.Options.HandshakeTimeout);
+        LogScope = new ConnectionLogScope(connectionId, RemoteAddress);
+        _handshakeDeadline = new CancellationTokenSource(env.Options.HandshakeTimeout, env.Options.Time);
         _handshakeDeadline.Token.Register(static state => _ = ((ServerSession)state!).OnHandshakeDeadlineAsync(), this);
     }
 
     public FrameConnection Connection { get; }
+
+    /// <summary>The logging scope of this connection (id, remote, principal once known).</summary>
+    internal ConnectionLogScope LogScope { get; }
 
     /// <summary>The transport's connection id, for logs.</summary>
     public string ConnectionId { get; }
@@ -61,6 +65,9 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 
     /// <summary>The server's running totals, for services that keep a counter (processes running, transfers).</summary>
     internal ServerStats Stats => _env.Stats;
+
+    /// <summary>The server's clock.</summary>
+    internal TimeProvider Time => _env.Options.Time;
 
     /// <summary>Whether the connection runs inside TLS.</summary>
     public bool IsTls { get; }
@@ -194,6 +201,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         if (!continues && IsActive(header.Id))
         {
             // Checked here, once, for every type: an answer on a running id would land inside that exchange.
+            ServerLog.RequestRefused(_logger, header.Type, header.Id, ProtocolError.DuplicateId, "request id still in use");
             await Connection.SendErrorAsync(header.Id, ProtocolError.DuplicateId,
                 $"request id {header.Id} is still in use by a running request; '{header.Type}' needs an id of its own", cancellationToken).ConfigureAwait(false);
             return;
@@ -211,12 +219,14 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         }
         if (!routed)
         {
+            ServerLog.RequestRefused(_logger, header.Type, header.Id, ProtocolError.UnknownType, "unknown message type");
             await Connection.SendErrorAsync(header.Id, ProtocolError.UnknownType, $"unknown message type '{header.Type}'", cancellationToken).ConfigureAwait(false);
             return;
         }
         route.Requests.Increment();
         if (!Principal!.Has(route.Right))
         {
+            ServerLog.RequestForbidden(_logger, header.Type, header.Id, Principal.Name, route.Right);
             await Connection.SendErrorAsync(header.Id, ProtocolError.Forbidden, $"forbidden: '{header.Type}' needs the '{route.Right}' right, which {Principal.Name} does not have", cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -244,12 +254,14 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             // A continuation frame whose exchange is gone gets a context of its own, which holds no id.
             if (!continues) Register(exchange);
         }
+        if (!continuation) ServerLog.RequestStarted(_logger, header.Type, header.Id);
         try
         {
             await route.Handler(new RequestContext(exchange, header, body, continuation)).ConfigureAwait(false);
         }
         catch (FerryException ex) when (ex is not ProtocolException)
         {
+            ServerLog.RequestRefused(_logger, header.Type, header.Id, ex.Error, ex.Message);
             exchange.TryEnd();
             await Connection.SendErrorAsync(header.Id, ex.Error, ex.Message, cancellationToken).ConfigureAwait(false);
         }
@@ -367,6 +379,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private void BecomeReady(Principal principal)
     {
         Principal = principal;
+        LogScope.Principal = principal.Name;
         Connection.MaxHeaderBytes = _env.Options.MaxHeaderBytes;
         Connection.AllowBodies = true;
         _state = SessionState.Ready;
@@ -471,7 +484,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
             idle = _idle.Task;
         }
         // Background work observes the cancelled token; give it a moment to report and clean up (kill processes).
-        await idle.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await idle.WaitAsync(_env.Options.RequestDrainTimeout, _env.Options.Time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         object[] states;
         lock (_states) states = [.. _states.Values];
         foreach (var state in states)

@@ -21,9 +21,12 @@ public class ToolPackageTests
             bool native = CliBinary.FromEnvironment is not null && OperatingSystem.IsLinux()
                 && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64;
             string[] ridArgs = native ? ["-r", "linux-x64"] : ["-r", "any", "-p:PublishAot=false"];
+            // Without the native build the top-level package must point at 'any' alone: listing linux-x64 would send
+            // the installer on this machine looking for a RID package this run did not pack.
+            string[] topArgs = native ? [] : ["-p:ToolPackageRuntimeIdentifiers=any"];
             var budget = TimeSpan.FromMinutes(5);
-            await Succeeds(ProcessRunner.RunAsync("dotnet", ["pack", project, "-c", "Release", "-o", feed, "--nologo", "-v", "q"], budget));
-            await Succeeds(ProcessRunner.RunAsync("dotnet", ["pack", project, "-c", "Release", .. ridArgs, "-o", feed, "--nologo", "-v", "q"], budget));
+            await Succeeds(ProcessRunner.RunAsync("dotnet", ["pack", project, "-c", "Release", .. topArgs, "-o", feed, "--nologo", "-v", "q"], budget));
+            await Succeeds(ProcessRunner.RunAsync("dotnet", ["pack", project, "-c", "Release", .. topArgs, .. ridArgs, "-o", feed, "--nologo", "-v", "q"], budget));
 
             // Only the fresh feed, and a private package cache: an older package of the same version must not stand in.
             var config = Path.Combine(work, "nuget.config");

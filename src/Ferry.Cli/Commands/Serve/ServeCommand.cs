@@ -75,6 +75,8 @@ internal static class ServeCommand
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss ";
+                // With -v each line says which connection (id, address, user) it is about.
+                o.IncludeScopes = verbose;
             })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddFilter("Microsoft", verbose ? LogLevel.Information : LogLevel.Warning)

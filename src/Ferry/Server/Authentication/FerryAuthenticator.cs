@@ -155,7 +155,7 @@ internal sealed class FerryAuthenticator(ServerSecurity security) : IServerAuthe
         AuthLog.LoginFailed(session.Logger, method, address, user, reason, security.Throttle.Failures(address), (long)delay.TotalMilliseconds);
         if (delay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, session.Connection.Closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(delay, security.Options.Time, session.Connection.Closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         await RefuseAsync(session, id, error, publicMessage).ConfigureAwait(false);
     }

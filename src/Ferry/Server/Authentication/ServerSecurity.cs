@@ -25,7 +25,7 @@ internal sealed class ServerSecurity
         CertificateHash = certificate is null ? [] : CertificateFingerprint.Hash(certificate);
         var auth = options.Authentication;
         Gate = new PreAuthGate(auth.MaxUnauthenticatedPerAddress, auth.MaxUnauthenticated);
-        Throttle = new LoginThrottle(auth.FailureDelay, auth.MaxFailureDelay, auth.ForgetFailuresAfter);
+        Throttle = new LoginThrottle(auth.FailureDelay, auth.MaxFailureDelay, auth.ForgetFailuresAfter, options.Time);
         Key = new ReloadingKey(Path.Combine(options.DataDirectory, StateFolder.KeyFileName));
         Users = new UserStore(Path.Combine(options.DataDirectory, StateFolder.UsersFileName));
     }
@@ -90,7 +90,7 @@ internal sealed class ServerSecurity
         });
         if (Certificate is not null)
         {
-            var tls = new ServerTls(Certificate, Options.HandshakeTimeout, logger);
+            var tls = new ServerTls(Certificate, Options.HandshakeTimeout, Options.Time, logger);
             listen.Use(next => connection => tls.OnConnectionAsync(connection, next));
         }
     }

@@ -17,10 +17,11 @@ internal sealed class ServerTls
 {
     private const int BufferBytes = 64 * 1024;
     private readonly SslServerAuthenticationOptions _options;
+    private readonly TimeProvider _time;
     private readonly TimeSpan _handshakeTimeout;
     private readonly ILogger _logger;
 
-    public ServerTls(X509Certificate2 certificate, TimeSpan handshakeTimeout, ILogger logger)
+    public ServerTls(X509Certificate2 certificate, TimeSpan handshakeTimeout, TimeProvider time, ILogger logger)
     {
         _options = new SslServerAuthenticationOptions
         {
@@ -30,6 +31,7 @@ internal sealed class ServerTls
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };
         _handshakeTimeout = handshakeTimeout;
+        _time = time;
         _logger = logger;
     }
 
@@ -40,7 +42,7 @@ internal sealed class ServerTls
         var tls = new SslStream(raw, leaveInnerStreamOpen: false);
         try
         {
-            using var deadline = new CancellationTokenSource(_handshakeTimeout);
+            using var deadline = new CancellationTokenSource(_handshakeTimeout, _time);
             using var closed = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, connection.ConnectionClosed);
             await tls.AuthenticateAsServerAsync(_options, closed.Token).ConfigureAwait(false);
         }

@@ -16,11 +16,13 @@ public sealed class ChatMember : IAsyncDisposable
     private readonly CancellationToken _closed;
     private readonly Channel<ChatDelivery> _queue;
     private readonly Task _drainer;
+    private readonly TimeProvider _time;
     private int _disconnecting;
 
-    internal ChatMember(IChatHub hub, string principalName, int queueCapacity, CancellationToken connectionClosed)
+    internal ChatMember(IChatHub hub, string principalName, int queueCapacity, TimeProvider time, CancellationToken connectionClosed)
     {
         _hub = hub;
+        _time = time;
         _closed = connectionClosed;
         PrincipalName = principalName;
         _queue = Channel.CreateBounded<ChatDelivery>(new BoundedChannelOptions(queueCapacity)
@@ -65,12 +67,12 @@ public sealed class ChatMember : IAsyncDisposable
         try
         {
             // The drainer is probably stuck in a write holding the connection's lock, so only wait briefly.
-            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(1), connection.Time);
             await connection.SendErrorAsync(0, ProtocolError.Busy, reason, quick.Token).ConfigureAwait(false);
             // It fitted: end the read loop so the connection closes gracefully and the error is delivered first;
             // the abort below still follows in case the peer never takes the remaining bytes.
             connection.CancelPendingRead();
-            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await Task.Delay(connection.LingerTimeout, connection.Time).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ConnectionClosedException || connection.IsClosingFailure(ex))
         {
@@ -127,6 +129,6 @@ public sealed class ChatMember : IAsyncDisposable
         {
             _queue.Writer.TryComplete();
         }
-        await _drainer.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _drainer.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

@@ -25,7 +25,7 @@ public sealed class ChatService : IFerryService
         _hub = hub;
         // Room for a whole history replay on top of the live queue, so joining never overflows.
         _members = new(context => new ChatMember(hub, context.Principal.Name, hub.Options.SendQueueCapacity + hub.Options.HistorySize + 2,
-            context.CancellationToken));
+            context.Time, context.CancellationToken));
     }
 
     /// <summary>The in-process hub, or null when the service was built on another <see cref="IChatHub"/>.</summary>

@@ -51,7 +51,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             var partKey = place.ClaimKey(partName);
             claim = put.Resume
-                ? await claims.ClaimAsync(partKey, s_takeOverPatience, request.CancellationToken).ConfigureAwait(false)
+                ? await claims.ClaimAsync(partKey, s_takeOverPatience, request.Time, request.CancellationToken).ConfigureAwait(false)
                 : claims.TryClaim(partKey);
             if (claim is null) throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress on another connection");
             var handle = await io.RunAsync(() => place.OpenPart(partName, PartFileMode), request.CancellationToken).ConfigureAwait(false);

@@ -24,12 +24,12 @@ public sealed class PartClaims
     /// Claims <paramref name="partPath"/>, waiting up to <paramref name="patience"/> for a current holder to let go
     /// (a client that lost its connection and resumes at once may beat the server noticing the drop). Null if it is still held.
     /// </summary>
-    public async Task<Claim?> ClaimAsync(string partPath, TimeSpan patience, CancellationToken cancellationToken)
+    public async Task<Claim?> ClaimAsync(string partPath, TimeSpan patience, TimeProvider time, CancellationToken cancellationToken)
     {
         if (TryClaim(partPath) is { } claim) return claim;
         if (_held.TryGetValue(partPath, out var holder))
         {
-            await holder.Task.WaitAsync(patience, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await holder.Task.WaitAsync(patience, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         return TryClaim(partPath);
     }
