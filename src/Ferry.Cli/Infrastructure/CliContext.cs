@@ -55,6 +55,7 @@ internal sealed class CliContext
     // Console streams silently drop writes once the reader has gone (EPIPE), so 'ferry exec host -- yes | head' would
     // run forever. For pipes and terminals, a plain unbuffered stream on the descriptor reports the broken pipe as an
     // IOException instead. Regular files keep the console stream: FileStream would write at its own offset, not the fd's.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The handle does not own the descriptor (ownsHandle: false) and belongs to the stream returned, or is disposed with it.")]
     private static Stream OpenRaw(int fd, Func<Stream> fallback)
     {
         if (OperatingSystem.IsWindows()) return fallback();

@@ -11,6 +11,7 @@ namespace Ferry.Connections;
 /// (<see cref="RunAsync"/>), whole frames written under one lock, and a single close reason.
 /// It knows frames, not what they mean.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2213", Justification = "_writeLock never hands out a wait handle and _closed has no timer, so neither holds anything the GC does not reclaim. Both outlive DisposeAsync on purpose: senders and the Closed token's users may still touch them after the connection ends, and a disposed semaphore or source would turn a clean 'connection closed' into ObjectDisposedException.")]
 public sealed partial class FrameConnection : IAsyncDisposable
 {
     /// <summary>

@@ -21,6 +21,11 @@ namespace Ferry.Hosting;
 /// <summary>The composition root: a server with every built-in service and side listener that the options switch on.</summary>
 public static class FerryHost
 {
+    /// <summary>
+    /// A builder with every built-in service (echo, exec, files, chat, stats) and the side listeners the options switch
+    /// on already added: what <c>ferry serve</c> runs. Add your own services before <see cref="FerryServerBuilder.Build"/>.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "A service given to AddService belongs to the builder and then the server, which disposes it (FerryServer.DisposeAsync); the chat service owns its hub.")]
     public static FerryServerBuilder CreateBuilder(FerryHostOptions options)
     {
         var builder = new FerryServerBuilder(options.Server);

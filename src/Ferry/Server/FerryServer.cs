@@ -12,10 +12,12 @@ public sealed class FerryServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly List<ListenOptions> _mainListeners;
     private readonly List<(string Name, ListenOptions Listener)> _extraListeners;
+    private readonly IFerryService[] _services;
 
     internal FerryServer(WebApplication app, List<ListenOptions> mainListeners, List<(string, ListenOptions)> extraListeners, FerryServerOptions options,
-        X509Certificate2? certificate)
+        X509Certificate2? certificate, IFerryService[] services)
     {
+        _services = services;
         Certificate = certificate;
         CertificateFingerprint = certificate is null ? null : Security.Tls.CertificateFingerprint.Of(certificate);
         _app = app;
@@ -53,5 +55,14 @@ public sealed class FerryServer : IAsyncDisposable
     /// <summary>Completes when the host stops (Ctrl+C, SIGTERM, or <see cref="StopAsync"/>).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+    /// <summary>Stops the host if it runs, then disposes the services it was given (the ones that are disposable).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+        foreach (var service in _services)
+        {
+            if (service is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+            else if (service is IDisposable disposable) disposable.Dispose();
+        }
+    }
 }

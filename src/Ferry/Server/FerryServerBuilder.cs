@@ -36,7 +36,9 @@ public sealed class FerryServerBuilder
 
     /// <summary>
     /// Adds a service: its <see cref="IFerryService.MapRoutes"/> runs now and declares the message types it answers
-    /// and the rights they need. Throws when a type is already mapped by another service.
+    /// and the rights they need. Throws when a type is already mapped by another service. The server owns it from
+    /// now on: a service that is <see cref="IAsyncDisposable"/> or <see cref="IDisposable"/> is disposed with the
+    /// server, after every connection has ended.
     /// </summary>
     public FerryServerBuilder AddService(IFerryService service)
     {
@@ -166,7 +168,7 @@ public sealed class FerryServerBuilder
         });
         var app = builder.Build();
         _ = app.Services.GetRequiredService<ServerStats>(); // resolved once so the container owns (and disposes) it
-        return new FerryServer(app, mainListeners, extraListeners, Options, security.Certificate);
+        return new FerryServer(app, mainListeners, extraListeners, Options, security.Certificate, [.. AddedServices]);
     }
 
     private static void Listen(KestrelServerOptions kestrel, EndPoint endPoint, Action<ListenOptions> configure)

@@ -191,4 +191,44 @@ public class ServerHostTests
             return ValueTask.CompletedTask;
         }
     }
+
+    [Fact]
+    public async Task DisposingTheServerDisposesTheServicesItWasGivenAfterItsConnectionsEnd()
+    {
+        var service = new DisposableService();
+        var server = await TestServer.StartAsync(build: b => b.AddService(service));
+        service.Port = server.EndPoint.Port;
+        var client = await server.ConnectAsync();
+        Assert.Equal("up"u8.ToArray(), await client.EchoAsync("up"u8.ToArray()));
+        Assert.False(service.Disposed);
+        await server.DisposeAsync();
+        Assert.True(service.Disposed);
+        Assert.True(service.ServerStoppedFirst, "the service was disposed while the host still ran");
+    }
+
+    private sealed class DisposableService : IFerryService, IAsyncDisposable
+    {
+        public int Port { get; set; }
+
+        public bool Disposed { get; private set; }
+
+        public bool ServerStoppedFirst { get; private set; }
+
+        public void MapRoutes(ServiceRoutes routes) => routes.Map("test.bind", context => ValueTask.CompletedTask);
+
+        public async ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            // The host is gone first: its endpoint no longer accepts.
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                await probe.ConnectAsync(System.Net.IPAddress.Loopback, Port);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                ServerStoppedFirst = true;
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ namespace Ferry.Cli.Commands.Chat;
 /// <see cref="WriteAbove"/> prints a line above the input line and redraws the half-typed text and cursor as they
 /// were. Supports ←/→, Home/End (Ctrl+A/E), Backspace/Delete, Ctrl+U, Ctrl+W, ↑/↓ history, Ctrl+C/Ctrl+D to quit.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2213", Justification = "_out is the terminal's writer, borrowed from the caller; the editor only clears its line on Dispose.")]
 internal sealed class LineEditor : IDisposable
 {
     private readonly TextWriter _out;

@@ -158,6 +158,7 @@ internal static class ShellCommand
         }
 
         // Polls for Ctrl+C (a key while TreatControlCAsInput is on) until disposed; commands get no stdin in the shell.
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The source goes to the Stopper returned, which cancels it; it is not disposed because the watcher may still read its token once more, and a source without a timer holds nothing the GC does not reclaim.")]
         private static IDisposable WatchCtrlC(CancellationTokenSource stop)
         {
             var done = new CancellationTokenSource();

@@ -61,4 +61,16 @@ internal sealed class PipeDuplexStream(IDuplexPipe pipe) : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("this stream is not seekable");
 
     public override void SetLength(long value) => throw new NotSupportedException("this stream is not seekable");
+
+    // The adapters were made with leaveOpen: disposing them releases their own state and leaves the transport's
+    // pipes to Kestrel, which completes them when the connection ends.
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _input.Dispose();
+            _output.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -10,7 +10,7 @@ namespace Ferry.Services.Chat;
 /// <c>chat.rooms</c>, <c>chat.leave</c>) for one server-wide <see cref="ChatHub"/>. Events reach members as
 /// <c>chat.event</c> frames on the id of their <c>chat.join</c>.
 /// </summary>
-public sealed class ChatService : IFerryService
+public sealed class ChatService : IFerryService, IDisposable
 {
     private readonly ConnectionState<ChatMember> _members;
     private readonly IChatHub _hub;
@@ -27,6 +27,9 @@ public sealed class ChatService : IFerryService
         _members = new(context => new ChatMember(hub, context.Principal.Name, hub.Options.SendQueueCapacity + hub.Options.HistorySize + 2,
             context.Time, context.CancellationToken));
     }
+
+    /// <summary>The service owns its hub (as a reader owns its stream): disposed with the server, it stops the hub's sweeper.</summary>
+    public void Dispose() => (_hub as IDisposable)?.Dispose();
 
     /// <summary>The in-process hub, or null when the service was built on another <see cref="IChatHub"/>.</summary>
     public ChatHub? Hub => _hub as ChatHub;

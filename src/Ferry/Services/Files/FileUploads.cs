@@ -18,6 +18,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
     // How long a resume waits for the same upload's old connection to let go of the .part.
     private static readonly TimeSpan s_takeOverPatience = TimeSpan.FromSeconds(5);
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The claim and the place go to the Upload, which the connection's upload table owns (disposed when the file is done, aborted or the connection ends); before that, the catch disposes them, and an Upload the table refuses is disposed at once.")]
     public async ValueTask PutAsync(RequestContext request, FileRequestScope scope)
     {
         var put = request.Read(FilesJsonContext.Default.FilePutRequest);

@@ -55,17 +55,18 @@ internal sealed class LinuxFileRoot : FileRoot
                 if (errno is ELOOP or ENOENT) continue; // swapped or gone since the check: resolve again
                 throw Error(errno, "opening a file");
             }
-            var handle = new SafeFileHandle(fd, ownsHandle: true);
+            SafeFileHandle? handle = new SafeFileHandle(fd, ownsHandle: true);
             try
             {
                 var stat = StatOf(handle);
                 RefuseUnopenable(stat, remotePath);
-                return new OpenedFile(handle, stat.MtimeMilliseconds, stat.Mode & FileMetadata.PermissionMask);
+                var opened = new OpenedFile(handle, stat.MtimeMilliseconds, stat.Mode & FileMetadata.PermissionMask);
+                handle = null; // the opened file owns it now
+                return opened;
             }
-            catch
+            finally
             {
-                handle.Dispose();
-                throw;
+                handle?.Dispose(); // refused or failed: nothing else holds it
             }
         }
         throw KeptChanging(remotePath);
@@ -81,6 +82,7 @@ internal sealed class LinuxFileRoot : FileRoot
         return Describe(at.Stat, isRoot ? "" : EntryName(names));
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "Collect owns the folder handle it is given and closes it on every path (its finally).")]
     public override List<FileEntry> List(string remotePath, bool recursive, int maxEntries)
     {
         var names = FileSandbox.Validate(remotePath);
@@ -240,7 +242,7 @@ internal sealed class LinuxFileRoot : FileRoot
         var names = FileSandbox.Validate(remotePath);
         if (names.Count == 0) throw UploadToRoot(remotePath);
         RefuseReservedName(remotePath, names[^1]);
-        var walk = new Walk(_root);
+        Walk? walk = new Walk(_root);
         try
         {
             var at = Resolve(walk, remotePath, names, followFinal: true, create: true);
@@ -255,12 +257,13 @@ internal sealed class LinuxFileRoot : FileRoot
                 if (at.Stat.Type == S_IFDIR) throw FolderInTheWay(remotePath);
                 if (!force) throw Exists(remotePath, "; set 'force' to overwrite it");
             }
-            return new Place(this, walk, at.Name);
+            var place = new Place(this, walk, at.Name);
+            walk = null; // the place holds the folder now
+            return place;
         }
-        catch
+        finally
         {
-            walk.Dispose();
-            throw;
+            walk?.Dispose(); // refused or failed: nothing else holds it
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class PartClaims
     /// Claims <paramref name="partPath"/>, waiting up to <paramref name="patience"/> for a current holder to let go
     /// (a client that lost its connection and resumes at once may beat the server noticing the drop). Null if it is still held.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "A claim taken here is returned to the caller, who owns it; none is dropped.")]
     public async Task<Claim?> ClaimAsync(string partPath, TimeSpan patience, TimeProvider time, CancellationToken cancellationToken)
     {
         if (TryClaim(partPath) is { } claim) return claim;

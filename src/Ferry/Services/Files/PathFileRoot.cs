@@ -18,9 +18,18 @@ internal sealed class PathFileRoot(FileSandbox sandbox) : FileRoot(sandbox)
     {
         var target = Sandbox.Resolve(remotePath);
         if (Directory.Exists(target.RealPath)) throw IsAFolder(remotePath);
-        var handle = File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
-        return new OpenedFile(handle, FileMetadata.ToUnixMilliseconds(File.GetLastWriteTimeUtc(handle)),
-            OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(handle) & FileMetadata.PermissionMask);
+        SafeFileHandle? handle = File.OpenHandle(target.RealPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+        try
+        {
+            var opened = new OpenedFile(handle, FileMetadata.ToUnixMilliseconds(File.GetLastWriteTimeUtc(handle)),
+                OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(handle) & FileMetadata.PermissionMask);
+            handle = null; // the opened file owns it now
+            return opened;
+        }
+        finally
+        {
+            handle?.Dispose(); // reading its metadata failed: nothing else holds it
+        }
     }
 
     public override FileEntry Stat(string remotePath)
@@ -170,6 +179,7 @@ internal sealed class PathFileRoot(FileSandbox sandbox) : FileRoot(sandbox)
 
         public override string ClaimKey(string partName) => Path.Join(folder, partName);
 
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The FileStream is only the way to create the file with a mode (File.OpenHandle has none); its handle is the result and the caller owns it. Disposing the stream would close that handle; an undisposed FileStream with BufferSize 0 holds nothing else.")]
         public override SafeFileHandle OpenPart(string partName, UnixFileMode createMode)
         {
             var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 0 };
