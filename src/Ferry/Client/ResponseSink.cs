@@ -8,7 +8,7 @@ namespace Ferry.Client;
 /// Waits for the single frame that answers a request: an <c>error</c> frame becomes a <see cref="FerryException"/>;
 /// anything else is parsed as <typeparamref name="T"/>, with its body read into memory up to a limit.
 /// </summary>
-public sealed class ResponseSink<T> : IResponseSink
+internal sealed class ResponseSink<T> : IResponseSink
 {
     private readonly TaskCompletionSource<Response<T>> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly JsonTypeInfo<T>? _typeInfo;

@@ -4,7 +4,7 @@ namespace Ferry.Datagrams;
 /// Refuses datagrams whose timestamp is outside the window or whose nonce was already seen inside it.
 /// Remembered nonces expire with the window, and their number is bounded, so a flood cannot grow memory.
 /// </summary>
-public sealed class UdpReplayGuard
+internal sealed class UdpReplayGuard
 {
     private const int MaxRemembered = 100_000;
 

@@ -10,7 +10,7 @@ namespace Ferry.Protocol;
 /// Not thread-safe: use one per thread (<see cref="ForCurrentThread"/>) or one per connection under its write lock.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The JSON writers write into managed ArrayBufferWriters and hold no unmanaged resource; one writer per thread lives as long as its thread, so there is no point at which to dispose it.")]
-public sealed class FrameHeaderWriter
+internal sealed class FrameHeaderWriter
 {
     // Write is synchronous, so one writer per thread serves every connection: an idle connection then holds
     // no header buffers at all (two 256-byte buffers and two JSON writers each, with 10,000 connections, add up).

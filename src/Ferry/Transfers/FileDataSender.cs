@@ -11,7 +11,7 @@ namespace Ferry.Transfers;
 /// the connection's output buffers and hashed there, so each byte is copied once from the file and once to the
 /// socket. The connection's flushes are the back-pressure; memory stays at the output buffer's size.
 /// </summary>
-public static class FileDataSender
+internal static class FileDataSender
 {
     /// <summary>
     /// Sends <paramref name="length"/> bytes of <paramref name="file"/> from <paramref name="offset"/> for request

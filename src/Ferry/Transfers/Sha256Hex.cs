@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Ferry.Transfers;
 
 /// <summary>SHA-256 as lower-case hex, the form hashes take on the wire.</summary>
-public static class Sha256Hex
+internal static class Sha256Hex
 {
     public static string Of(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetCurrentHash());
 

@@ -9,7 +9,7 @@ namespace Ferry.Transfers;
 /// point the receiver's partial copy lets it start from (checked by hash), and the SHA-256 of the whole file, built
 /// while its bytes go out with <see cref="FileDataSender"/>.
 /// </summary>
-public sealed class SourceFile : IAsyncDisposable
+internal sealed class SourceFile : IAsyncDisposable
 {
     private readonly SafeFileHandle _handle;
     private readonly bool _ownsHandle;

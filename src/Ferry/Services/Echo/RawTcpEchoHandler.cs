@@ -5,7 +5,7 @@ using Ferry.Contracts.Echo;
 namespace Ferry.Services.Echo;
 
 /// <summary>Unframed TCP echo (<c>ferry serve --tcp-echo PORT</c>): bytes in, the same bytes out, for <c>nc</c>.</summary>
-public static class RawTcpEchoHandler
+internal static class RawTcpEchoHandler
 {
     public static async Task OnConnectedAsync(ConnectionContext connection)
     {

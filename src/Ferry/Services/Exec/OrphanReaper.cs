@@ -8,7 +8,7 @@ namespace Ferry.Services.Exec;
 /// (<c>setsid sh -c 'sleep 1' &amp;</c>) becomes the server's child when its parent exits, and its zombie when it ends.
 /// This reaps those every <see cref="Interval"/> (<see cref="UnixProcesses.ReapOrphans"/>), so none accumulate.
 /// </summary>
-public sealed class OrphanReaper(TimeSpan? interval = null) : BackgroundService
+internal sealed class OrphanReaper(TimeSpan? interval = null) : BackgroundService
 {
     /// <summary>How often inherited zombies are looked for.</summary>
     public TimeSpan Interval { get; } = interval ?? TimeSpan.FromSeconds(1);

@@ -10,7 +10,7 @@ namespace Ferry.Services.Files;
 /// service's dispatcher applies it to every request (and the download sender to its background work), so handlers
 /// let I/O exceptions go and clean up with <c>finally</c>.
 /// </summary>
-public static class FileErrors
+internal static class FileErrors
 {
     // errno values as .NET reports them in IOException.HResult on Unix (Linux first, then macOS/BSD).
     private const int EWouldBlockLinux = 11, EWouldBlockBsd = 35;

@@ -12,7 +12,7 @@ namespace Ferry.Services.Files;
 /// it answers can be stale by the time the path is used: the file service acts through <see cref="FileRoot"/>, which on
 /// Linux resolves and acts in one step by directory descriptors (docs/security.md §7) and uses Resolve only elsewhere.
 /// </summary>
-public sealed class FileSandbox
+internal sealed class FileSandbox
 {
     /// <summary>The longest remote path accepted, in UTF-8 bytes.</summary>
     public const int MaxPathBytes = 1024;

@@ -34,7 +34,7 @@ public sealed class FilesService : IFerryService
     }
 
     /// <summary>The sandbox (created, with its root folder, on first use).</summary>
-    public FileSandbox Sandbox => _sandbox.Value;
+    internal FileSandbox Sandbox => _sandbox.Value;
 
     /// <summary>
     /// Whether the file operations are safe against a local process swapping links while they run (true on Linux,
@@ -43,7 +43,7 @@ public sealed class FilesService : IFerryService
     public bool RaceFree => _root.Value.RaceFree;
 
     /// <summary>The <c>.part</c> files uploads and the stale-part sweep hold, across all connections.</summary>
-    public PartClaims Claims { get; } = new();
+    internal PartClaims Claims { get; } = new();
 
     /// <summary>
     /// Deletes upload <c>.part</c> files under the root last written before <paramref name="cutoffUtc"/> that no upload

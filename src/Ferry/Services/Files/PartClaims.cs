@@ -8,7 +8,7 @@ namespace Ferry.Services.Files;
 /// stale-part sweeper claims each file while it checks and deletes it, so neither pulls a file from under the other,
 /// and a second upload to the same <c>.part</c> gets <c>busy</c> instead of mixed data.
 /// </summary>
-public sealed class PartClaims
+internal sealed class PartClaims
 {
     // The value completes when the holder lets go of the .part.
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new(StringComparer.Ordinal);

@@ -10,7 +10,7 @@ namespace Ferry.Services.Files;
 /// that sees many cut-off uploads fills its disk with halves of files. Only names the file service itself makes
 /// (<c>NAME.KEY.part</c>) are touched, never links, and never anything outside the root.
 /// </summary>
-public sealed partial class StalePartSweeper(FilesService files, TimeSpan lifetime, ILogger logger) : BackgroundService
+internal sealed partial class StalePartSweeper(FilesService files, TimeSpan lifetime, ILogger logger) : BackgroundService
 {
     /// <summary>How often the root is swept after the first pass at start-up.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
