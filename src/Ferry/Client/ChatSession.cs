@@ -117,6 +117,7 @@ public sealed class ChatSession : IAsyncDisposable
         Room = null;
     }
 
+    /// <summary>Leaves the room (best effort) and stops delivering events.</summary>
     public ValueTask DisposeAsync()
     {
         long id = Interlocked.Exchange(ref _joinId, 0);

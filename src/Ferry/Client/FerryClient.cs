@@ -33,6 +33,7 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
         };
     }
 
+    /// <summary>The options this client connected with.</summary>
     public FerryClientOptions Options { get; }
 
     /// <summary>The framed connection, for feature clients that send their own frames.</summary>
@@ -136,6 +137,7 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
     /// </summary>
     public void Register(long id, IResponseSink sink) => _pending.Add(id, sink);
 
+    /// <summary>Stops routing frames for <paramref name="id"/>; later frames on it are skipped.</summary>
     public void Unregister(long id) => _pending.Remove(id);
 
     /// <summary>Sends one request and waits for its single response frame.</summary>
@@ -232,6 +234,7 @@ public sealed class FerryClient : IFrameHandler, IAsyncDisposable
         _ => $"cannot connect to {target}: {ex.Message}",
     };
 
+    /// <summary>Closes the connection (after a frame being written, within its grace) and waits for the read loop to end.</summary>
     public async ValueTask DisposeAsync()
     {
         Connection.Abort(CloseReason.LocalClosed);

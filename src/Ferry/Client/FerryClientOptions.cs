@@ -5,6 +5,7 @@ namespace Ferry.Client;
 /// <summary>How a <see cref="FerryClient"/> connects and authenticates.</summary>
 public sealed class FerryClientOptions
 {
+    /// <summary>Options for connecting to <paramref name="target"/>; everything else has a default.</summary>
     public FerryClientOptions(FerryTarget target) => Target = target;
 
     /// <summary>Where to connect.</summary>

@@ -11,8 +11,10 @@ namespace Ferry.Client;
 /// </summary>
 public sealed record FerryTarget(string Host, int Port, string? UnixPath = null)
 {
+    /// <summary>The port used when a target names none.</summary>
     public const int DefaultPort = 7070;
 
+    /// <summary>Whether the target is a Unix-domain socket (<see cref="UnixPath"/>) rather than host and port.</summary>
     public bool IsUnix => UnixPath is not null;
 
     /// <summary>The endpoint to connect a socket to.</summary>
@@ -23,11 +25,14 @@ public sealed record FerryTarget(string Host, int Port, string? UnixPath = null)
     /// <summary>The key under which the host's certificate is remembered (host:port).</summary>
     public string HostKey => UnixPath is not null ? "unix:" + UnixPath : (Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}");
 
+    /// <summary>The target as <see cref="HostKey"/>.</summary>
     public override string ToString() => HostKey;
 
+    /// <summary>Parses <c>host[:port]</c>, <c>[v6]:port</c> or <c>unix:PATH</c>; throws <see cref="FormatException"/> with a one-line reason.</summary>
     public static FerryTarget Parse(string text, int defaultPort = DefaultPort) =>
         TryParse(text, out var target, out var error, defaultPort) ? target : throw new FormatException(error);
 
+    /// <summary>Parses like <see cref="Parse"/>; false with <paramref name="error"/> set when the text is not a target.</summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out FerryTarget? target, [NotNullWhen(false)] out string? error, int defaultPort = DefaultPort)
     {
         target = null;

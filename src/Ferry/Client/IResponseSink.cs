@@ -9,6 +9,7 @@ namespace Ferry.Client;
 /// </summary>
 public interface IResponseSink
 {
+    /// <summary>Handles one frame for the request; the body must be read (or skipped) before the task completes.</summary>
     ValueTask OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken);
 
     /// <summary>The connection failed or closed before the request finished.</summary>

@@ -6,6 +6,7 @@ namespace Ferry.Client;
 /// </summary>
 public sealed class RemoteCommand
 {
+    /// <summary>A command line for the server's shell to run.</summary>
     public RemoteCommand(string commandLine)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(commandLine);
@@ -71,5 +72,6 @@ public sealed record ExecResult(int ExitCode, string? Signal, bool TimedOut);
 /// <summary>A finished remote command with its captured output.</summary>
 public sealed record ExecOutput(ExecResult Result, byte[] StandardOutput, byte[] StandardError)
 {
+    /// <summary>The command's exit code (128 + signal number when a signal ended it).</summary>
     public int ExitCode => Result.ExitCode;
 }

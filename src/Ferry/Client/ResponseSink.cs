@@ -50,6 +50,7 @@ public readonly record struct Response<T>(string Type, T? Payload, byte[] Body);
 /// <summary>Turns <c>error</c> frames into exceptions.</summary>
 public static class ErrorFrames
 {
+    /// <summary>The error frame <paramref name="header"/> as an exception carrying its code and message.</summary>
     public static FerryException ToException(FrameHeader header)
     {
         ErrorMessage error;

@@ -20,6 +20,7 @@ public enum SntpFailure
 /// <summary>An SNTP query that failed, with a one-line reason that says what to do.</summary>
 public sealed class SntpException(SntpFailure failure, string message) : Exception(message)
 {
+    /// <summary>What kind of failure it was, for callers that react differently to each.</summary>
     public SntpFailure Failure { get; } = failure;
 
     /// <summary>The kiss code (RATE, DENY, RSTR, ...) of a kiss-o'-death.</summary>

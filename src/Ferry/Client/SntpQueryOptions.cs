@@ -3,6 +3,7 @@ namespace Ferry.Client;
 /// <summary>How <see cref="SntpClient"/> asks an NTP server for the time.</summary>
 public sealed record SntpQueryOptions(string Host, int Port = SntpQueryOptions.DefaultPort)
 {
+    /// <summary>The NTP port.</summary>
     public const int DefaultPort = 123;
 
     /// <summary>Exchanges to make; the one with the least round-trip delay is the most accurate and is kept.</summary>

@@ -5,6 +5,7 @@ namespace Ferry.Client;
 /// <summary>A planned correction of the local clock: slewed (sped up or slowed down gradually) or stepped at once.</summary>
 public sealed record ClockAdjustment(NtpDuration Offset, bool Slew)
 {
+    /// <summary>The plan in words, as <c>ferry time --sync</c> prints it.</summary>
     public string Describe() => Slew
         ? $"slew the clock by {Offset.ToHuman()} (gradually, at most 0.5 ms per second: about {Math.Ceiling(Math.Abs(Offset.TotalSeconds) / 0.0005):0} s)"
         : $"step the clock by {Offset.ToHuman()} at once";
@@ -20,6 +21,7 @@ public static class SystemClockAdjuster
     /// <summary>Steps above this; NTP daemons use 128 ms, since slewing more would take minutes.</summary>
     public static readonly TimeSpan DefaultSlewThreshold = TimeSpan.FromMilliseconds(128);
 
+    /// <summary>Slews an offset below <paramref name="slewThreshold"/> (on Linux) and steps a larger one.</summary>
     public static ClockAdjustment Plan(NtpDuration offset, TimeSpan slewThreshold) =>
         new(offset, OperatingSystem.IsLinux() && Math.Abs(offset.TotalSeconds) < slewThreshold.TotalSeconds);
 

@@ -30,12 +30,16 @@ public sealed class UdpChatClient : IAsyncDisposable
         _keepAlive = KeepAliveAsync();
     }
 
+    /// <summary>How often an idle client tells the relay it is still there, so it stays in the room.</summary>
     public static TimeSpan KeepAliveInterval { get; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The room this client is in.</summary>
     public string Room { get; }
 
+    /// <summary>The nick this client sends as.</summary>
     public string Nick { get; }
 
+    /// <summary>The largest datagram sent or accepted, in bytes.</summary>
     public int MaxDatagram { get; }
 
     /// <summary>Datagrams received and dropped as forged, replayed or malformed.</summary>
@@ -132,6 +136,7 @@ public sealed class UdpChatClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Says goodbye to the relay (best effort) and closes the socket.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);

@@ -9,5 +9,6 @@ namespace Ferry.Connections;
 /// </summary>
 public interface IFrameHandler
 {
+    /// <summary>Handles one frame. The body streams from the connection: read it (or leave it, and the loop skips the rest) before the task completes.</summary>
     ValueTask OnFrameAsync(FrameHeader header, FrameBodyReader body, CancellationToken cancellationToken);
 }

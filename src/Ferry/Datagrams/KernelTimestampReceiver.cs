@@ -101,6 +101,7 @@ public sealed unsafe partial class KernelTimestampReceiver : IDisposable
     internal static NtpTimestamp FromUnix(long seconds, long nanoseconds) =>
         new(unchecked(((ulong)(seconds + UnixToNtpSeconds) << 32) + (ulong)(((UInt128)(ulong)nanoseconds << 32) / 1_000_000_000)));
 
+    /// <summary>Releases the socket reference taken at creation; the socket itself stays open.</summary>
     public void Dispose()
     {
         if (_addedRef)

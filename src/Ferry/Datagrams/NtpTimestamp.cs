@@ -17,10 +17,13 @@ public readonly record struct NtpTimestamp(ulong Value)
     /// <summary>2036-02-07 06:28:16 UTC, the start of era 1, where the seconds wrap to 0.</summary>
     public static readonly DateTime Era1 = Era0.AddTicks(TicksPerEra);
 
+    /// <summary>Whole seconds since the era's start (1900 for era 0).</summary>
     public uint Seconds => (uint)(Value >> 32);
 
+    /// <summary>The fraction of a second, in units of 2^-32 s.</summary>
     public uint Fraction => (uint)Value;
 
+    /// <summary>Whether this is the zero timestamp, which NTP uses for "not set".</summary>
     public bool IsZero => Value == 0;
 
     /// <summary>The timestamp of a UTC instant, rounded to the nearest 2^-32 s; any era maps onto the wire's 64 bits.</summary>
@@ -50,9 +53,12 @@ public readonly record struct NtpTimestamp(ulong Value)
     /// <summary>Signed difference, correct across an era boundary while the two are within 68 years.</summary>
     public static NtpDuration operator -(NtpTimestamp later, NtpTimestamp earlier) => new(unchecked((long)(later.Value - earlier.Value)));
 
+    /// <summary>The timestamp moved later by <paramref name="duration"/> (wrapping at the era boundary).</summary>
     public static NtpTimestamp operator +(NtpTimestamp timestamp, NtpDuration duration) => new(unchecked(timestamp.Value + (ulong)duration.Raw));
 
+    /// <summary>The timestamp moved earlier by <paramref name="duration"/> (wrapping at the era boundary).</summary>
     public static NtpTimestamp operator -(NtpTimestamp timestamp, NtpDuration duration) => new(unchecked(timestamp.Value - (ulong)duration.Raw));
 
+    /// <summary>The raw value in hex and the UTC time it stands for.</summary>
     public override string ToString() => $"{Seconds:x8}.{Fraction:x8} ({ToDateTime():yyyy-MM-dd HH:mm:ss.fffffff} UTC)";
 }

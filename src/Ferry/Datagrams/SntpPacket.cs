@@ -15,10 +15,13 @@ public readonly record struct SntpPacket
     /// <summary>Byte offset of the transmit timestamp, the last field, so it can be written as late as possible.</summary>
     public const int TransmitOffset = 40;
 
+    /// <summary>The leap indicator.</summary>
     public SntpLeap Leap { get; init; }
 
+    /// <summary>The protocol version (4; replies echo the request's 3 or 4).</summary>
     public int Version { get; init; }
 
+    /// <summary>Client request, server reply, or one of the other NTP modes.</summary>
     public SntpMode Mode { get; init; }
 
     /// <summary>0 = unspecified or kiss-o'-death, 1 = primary (a reference clock), 2–15 = secondary, 16 = unsynchronized.</summary>
@@ -30,24 +33,31 @@ public readonly record struct SntpPacket
     /// <summary>log2 of the clock's precision in seconds (−23 ≈ 119 ns).</summary>
     public sbyte Precision { get; init; }
 
+    /// <summary>Round-trip delay to the reference clock.</summary>
     public NtpDuration RootDelay { get; init; }
 
+    /// <summary>The largest error relative to the reference clock.</summary>
     public NtpDuration RootDispersion { get; init; }
 
     /// <summary>Four ASCII letters for stratum 0 (kiss code) and 1 (clock kind), an IPv4 address (or a hash) above.</summary>
     public uint ReferenceId { get; init; }
 
+    /// <summary>When the server's clock was last set or corrected.</summary>
     public NtpTimestamp ReferenceTime { get; init; }
 
+    /// <summary>In a reply: the request's transmit time, echoed (T1).</summary>
     public NtpTimestamp OriginTime { get; init; }
 
+    /// <summary>In a reply: when the server received the request (T2).</summary>
     public NtpTimestamp ReceiveTime { get; init; }
 
+    /// <summary>When the packet left its sender (T1 in a request, T3 in a reply).</summary>
     public NtpTimestamp TransmitTime { get; init; }
 
     /// <summary>A kiss-o'-death: a server reply with stratum 0, whose reference id is the kiss code (RATE, DENY, ...).</summary>
     public bool IsKissOfDeath => Mode == SntpMode.Server && Stratum == 0;
 
+    /// <summary>The reference id in words: the kiss or clock code, or the address.</summary>
     public string ReferenceIdText => DescribeReferenceId(ReferenceId, Stratum);
 
     /// <summary>Reads the header from the first 48 bytes; false when fewer arrived.</summary>
@@ -95,8 +105,10 @@ public readonly record struct SntpPacket
         WriteTimestamp(destination, TransmitOffset, TransmitTime);
     }
 
+    /// <summary>Reads the 64-bit big-endian timestamp at <paramref name="offset"/>.</summary>
     public static NtpTimestamp ReadTimestamp(ReadOnlySpan<byte> data, int offset) => new(BinaryPrimitives.ReadUInt64BigEndian(data[offset..]));
 
+    /// <summary>Writes <paramref name="timestamp"/> big-endian at <paramref name="offset"/>.</summary>
     public static void WriteTimestamp(Span<byte> data, int offset, NtpTimestamp timestamp) =>
         BinaryPrimitives.WriteUInt64BigEndian(data[offset..], timestamp.Value);
 

@@ -9,7 +9,9 @@ namespace Ferry.Datagrams;
 /// </summary>
 public readonly record struct SntpSample(NtpTimestamp T1, NtpTimestamp T2, NtpTimestamp T3, NtpTimestamp T4)
 {
+    /// <summary>How far the server's clock is ahead of this one: ((T2−T1)+(T3−T4))/2.</summary>
     public NtpDuration Offset => NtpDuration.Average(T2 - T1, T3 - T4);
 
+    /// <summary>The round trip without the server's own processing: (T4−T1)−(T3−T2).</summary>
     public NtpDuration Delay => (T4 - T1) - (T3 - T2);
 }

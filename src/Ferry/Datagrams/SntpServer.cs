@@ -35,6 +35,7 @@ public sealed class SntpServer : BackgroundService
     private long _kissed;
     private long _dropped;
 
+    /// <summary>An SNTP server with <paramref name="options"/>; it binds when started.</summary>
     public SntpServer(SntpServerOptions options, ILogger logger)
     {
         options.Validate();
@@ -69,6 +70,7 @@ public sealed class SntpServer : BackgroundService
     /// <summary>The clock's precision as log2 seconds: DateTime's 100 ns tick is 2^-23.3 s.</summary>
     internal static sbyte Precision => -23;
 
+    /// <summary>Answers requests until <paramref name="stoppingToken"/> fires.</summary>
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -235,6 +237,7 @@ public sealed class SntpServer : BackgroundService
 
     private NtpTimestamp Now() => NtpTimestamp.FromDateTime(_clock.GetUtcNow().UtcDateTime);
 
+    /// <summary>Closes the socket.</summary>
     public override void Dispose()
     {
         _socket.Dispose();

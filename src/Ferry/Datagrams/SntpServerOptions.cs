@@ -20,6 +20,7 @@ public sealed class SntpServerOptions
     /// <summary>The server's clock (tests shift it; the system clock otherwise).</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {
         if (Stratum is < 1 or > 15) throw new ArgumentOutOfRangeException(nameof(Stratum), Stratum, "the stratum must be 1-15");

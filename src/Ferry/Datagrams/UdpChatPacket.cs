@@ -16,6 +16,7 @@ namespace Ferry.Datagrams;
 /// </summary>
 public sealed record UdpChatPacket(string Kind, string Room, string Nick, string? Text, long Timestamp, string Nonce)
 {
+    /// <summary>The default largest datagram: below the common 1280-byte IPv6 minimum MTU, so nothing fragments.</summary>
     public const int DefaultMaxDatagram = 1200;
 
     /// <summary>The <c>dir</c> of a datagram a member sends to the relay.</summary>

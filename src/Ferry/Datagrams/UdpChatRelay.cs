@@ -23,6 +23,7 @@ public sealed class UdpChatRelay : BackgroundService
     private readonly Dictionary<IPEndPoint, UdpChatMember> _members = [];
     private long _relayed, _ignored;
 
+    /// <summary>A relay with <paramref name="options"/> whose packets are authenticated with <paramref name="key"/>; it binds when started.</summary>
     public UdpChatRelay(UdpChatOptions options, byte[] key, ILogger logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options.EndPoint);
@@ -45,6 +46,7 @@ public sealed class UdpChatRelay : BackgroundService
     /// <summary>Datagrams dropped as forged, replayed, oversized or malformed.</summary>
     public long Ignored => Interlocked.Read(ref _ignored);
 
+    /// <summary>Relays datagrams until <paramref name="stoppingToken"/> fires.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         DatagramLog.UdpChatListening(_logger, LocalEndPoint);
@@ -182,6 +184,7 @@ public sealed class UdpChatRelay : BackgroundService
 
     private static bool IsValidText(string text) => text.Length > 0 && !text.Any(ChatText.IsControl);
 
+    /// <summary>Closes the socket.</summary>
     public override void Dispose()
     {
         _socket.Dispose();

@@ -16,6 +16,7 @@ public sealed class UdpEchoListener : BackgroundService
     private readonly int _maxDatagram;
     private readonly ILogger _logger;
 
+    /// <summary>A UDP echo on <paramref name="endPoint"/> that answers datagrams of up to <paramref name="maxDatagram"/> bytes.</summary>
     public UdpEchoListener(EndPoint endPoint, int maxDatagram, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDatagram, 1);
@@ -32,6 +33,7 @@ public sealed class UdpEchoListener : BackgroundService
     /// <summary>Datagrams echoed so far.</summary>
     public long Echoed { get; private set; }
 
+    /// <summary>Echoes datagrams until <paramref name="stoppingToken"/> fires.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // One byte more than the limit tells "exactly at the limit" from "over it"; the kernel cuts the rest.
@@ -76,6 +78,7 @@ public sealed class UdpEchoListener : BackgroundService
         }
     }
 
+    /// <summary>Closes the socket.</summary>
     public override void Dispose()
     {
         _socket.Dispose();

@@ -6,8 +6,10 @@ namespace Ferry.Protocol;
 /// </summary>
 public class FerryException : Exception
 {
+    /// <summary>A failure with its protocol error code and a one-line message.</summary>
     public FerryException(ProtocolError error, string message) : base(message) => Error = error;
 
+    /// <summary>A failure with its protocol error code, a one-line message and the exception behind it.</summary>
     public FerryException(ProtocolError error, string message, Exception inner) : base(message, inner) => Error = error;
 
     /// <summary>The error code, as sent on the wire.</summary>

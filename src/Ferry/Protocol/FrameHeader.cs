@@ -11,6 +11,7 @@ namespace Ferry.Protocol;
 /// </summary>
 public readonly struct FrameHeader
 {
+    /// <summary>A parsed header: its envelope fields and the raw JSON the rest is read from.</summary>
     public FrameHeader(string type, long id, long size, ReadOnlySequence<byte> json)
     {
         Type = type;
@@ -51,5 +52,6 @@ public readonly struct FrameHeader
         }
     }
 
+    /// <summary><c>type#id size=N</c>, for logs and test messages.</summary>
     public override string ToString() => $"{Type}#{Id} size={Size}";
 }

@@ -13,8 +13,10 @@ public sealed class HelloRequest
 /// <summary>The server's answer to hello: version, and what the client must do before requests.</summary>
 public sealed class HelloResponse
 {
+    /// <summary>The protocol version the server speaks.</summary>
     public int Version { get; set; } = Hello.ProtocolVersion;
 
+    /// <summary>The server's name and version.</summary>
     public string? Server { get; set; }
 
     /// <summary>Authentication methods the client may use; empty when none is required.</summary>
@@ -37,7 +39,9 @@ public static class Hello
 /// <summary>The fields of an <c>error</c> frame.</summary>
 public sealed class ErrorMessage
 {
+    /// <summary>The error code (docs/protocol.md §6), e.g. <c>not_found</c>.</summary>
     public string Code { get; set; } = "";
 
+    /// <summary>A one-line explanation for people.</summary>
     public string Message { get; set; } = "";
 }

@@ -5,8 +5,10 @@ public static class ProtocolErrorCodes
 {
     private static readonly string[] s_codes = Enum.GetValues<ProtocolError>().Select(ToSnakeCase).ToArray();
 
+    /// <summary>The code as written in an error frame, e.g. <c>bad_request</c>.</summary>
     public static string ToWire(ProtocolError error) => s_codes[(int)error];
 
+    /// <summary>Reads a wire code; false for a code this version does not know.</summary>
     public static bool TryParse(string? code, out ProtocolError error)
     {
         int index = code is null ? -1 : Array.IndexOf(s_codes, code);

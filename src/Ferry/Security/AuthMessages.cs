@@ -28,14 +28,19 @@ internal sealed class ScramMessage
 /// </summary>
 public sealed class AuthOkMessage
 {
+    /// <summary>Who the client is now.</summary>
     public string User { get; set; } = "";
 
+    /// <summary>How it proved it: <c>key</c> or <c>scram</c>.</summary>
     public string Method { get; set; } = "";
 
+    /// <summary>What it may do.</summary>
     public string[] Rights { get; set; } = [];
 
+    /// <summary>The server's proof (key login), checked by the client so it knows the server too.</summary>
     public string? Proof { get; set; }
 
+    /// <summary>A greeting or a note for people.</summary>
     public string? Message { get; set; }
 }
 

@@ -3,9 +3,13 @@ namespace Ferry.Security;
 /// <summary>The rights a principal can hold (docs/security.md). Request types name the right they need.</summary>
 public static class Rights
 {
+    /// <summary>Run commands and shells (<c>exec.*</c>).</summary>
     public const string Exec = "exec";
+    /// <summary>Download, list and stat files.</summary>
     public const string FilesRead = "files:read";
+    /// <summary>Upload, remove and create folders.</summary>
     public const string FilesWrite = "files:write";
+    /// <summary>Join rooms and talk.</summary>
     public const string Chat = "chat";
 
     /// <summary>Every right, as the shared key carries.</summary>

@@ -3,6 +3,7 @@ namespace Ferry.Server;
 /// <summary>Where Ferry keeps its state: <c>$FERRY_HOME</c>, else <c>~/.ferry</c>.</summary>
 public static class FerryPaths
 {
+    /// <summary>The default state folder: <c>$FERRY_HOME</c>, or <c>~/.ferry</c>.</summary>
     public static string DefaultHome() => Security.StateFolder.Default();
 
     /// <summary>Creates the folder if missing, readable only by its owner on Unix.</summary>

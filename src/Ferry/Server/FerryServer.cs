@@ -26,6 +26,7 @@ public sealed class FerryServer : IAsyncDisposable
         Options = options;
     }
 
+    /// <summary>The options the server was built with.</summary>
     public FerryServerOptions Options { get; }
 
     /// <summary>The TLS certificate clients see; null when serving plaintext.</summary>

@@ -24,8 +24,10 @@ public sealed class FerryServerBuilder
     private readonly List<Action<IServiceCollection>> _serviceConfigurators = [];
     private Action<ILoggingBuilder> _configureLogging = logging => logging.ClearProviders();
 
+    /// <summary>A builder for a server with <paramref name="options"/>; add services, then <see cref="Build"/>.</summary>
     public FerryServerBuilder(FerryServerOptions options) => Options = options;
 
+    /// <summary>The options the server will be built with.</summary>
     public FerryServerOptions Options { get; }
 
     /// <summary>The message-type routes every session uses, as the added services declared them.</summary>
@@ -89,6 +91,7 @@ public sealed class FerryServerBuilder
         return this;
     }
 
+    /// <summary>Makes the server: its TLS identity and key (created on first use), Kestrel listeners and services. Call <see cref="FerryServer.StartAsync"/> to bind.</summary>
     public FerryServer Build()
     {
         if (Options.Endpoints.Count == 0) Options.Endpoints.Add(new IPEndPoint(IPAddress.Loopback, FerryServerOptions.DefaultPort));

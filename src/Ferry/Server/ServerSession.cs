@@ -47,6 +47,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         _handshakeDeadline.Token.Register(static state => _ = ((ServerSession)state!).OnHandshakeDeadlineAsync(), this);
     }
 
+    /// <summary>The framed connection (for an authenticator: its frames, limits and close).</summary>
     public FrameConnection Connection { get; }
 
     /// <summary>The logging scope of this connection (id, remote, principal once known).</summary>
@@ -55,6 +56,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     /// <summary>The transport's connection id, for logs.</summary>
     public string ConnectionId { get; }
 
+    /// <summary>The peer's end point, when the transport has one.</summary>
     public EndPoint? RemoteEndPoint { get; }
 
     /// <summary>The peer's IP address (or <c>local</c> for a Unix socket): what limits and logs key on.</summary>
@@ -473,6 +475,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
         Connection.CancelPendingRead();
     }
 
+    /// <summary>Ends the session: cancels its background work, waits for it (up to the drain timeout), disposes its state.</summary>
     public async ValueTask DisposeAsync()
     {
         Task idle;

@@ -34,6 +34,7 @@ public sealed class ServerStats : IDisposable
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _current, _total, _refused, _closedBytesIn, _closedBytesOut;
 
+    /// <summary>Empty totals, with the clock for uptime started now.</summary>
     public ServerStats()
     {
         _meter = new Meter(MeterName, typeof(ServerStats).Assembly.GetName().Version?.ToString(3));
@@ -81,6 +82,7 @@ public sealed class ServerStats : IDisposable
         }
     }
 
+    /// <summary>How long since the totals were created (the server's start).</summary>
     public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
 
     /// <summary>
@@ -148,5 +150,6 @@ public sealed class ServerStats : IDisposable
     /// <summary>The meter the instruments live on (each server has its own, all named <see cref="MeterName"/>).</summary>
     internal Meter Meter => _meter;
 
+    /// <summary>Disposes the meter the totals are published on.</summary>
     public void Dispose() => _meter.Dispose();
 }

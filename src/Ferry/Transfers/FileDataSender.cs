@@ -18,8 +18,15 @@ internal static class FileDataSender
     /// <paramref name="id"/>, feeding them into <paramref name="hash"/>. A file that ends early still completes the
     /// frame it was in (with zeros, so the connection stays usable), then throws <see cref="FileChangedException"/>.
     /// </summary>
+    /// <param name="connection">The connection the frames go out on.</param>
+    /// <param name="id">The request id the frames carry.</param>
+    /// <param name="file">The open file, read at explicit offsets (its own position is not used).</param>
+    /// <param name="offset">Where in the file to start.</param>
+    /// <param name="length">How many bytes to send.</param>
+    /// <param name="hash">Fed every byte sent, in order.</param>
     /// <param name="beforeFrame">Runs before each frame (say, to stop early when the peer already refused).</param>
     /// <param name="progress">Told the file position after each frame.</param>
+    /// <param name="cancellationToken">Stops between frames; a frame begun is finished first.</param>
     public static async Task SendAsync(FrameConnection connection, long id, SafeFileHandle file, long offset, long length, IncrementalHash hash,
         Action? beforeFrame = null, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -12,8 +12,10 @@ public static class FileMetadata
     /// <summary>The earliest (the first millisecond of year 1), in Unix milliseconds.</summary>
     public static readonly long MinUnixMilliseconds = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
 
+    /// <summary>A UTC time as Unix milliseconds, as the protocol carries <c>mtime</c>.</summary>
     public static long ToUnixMilliseconds(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 
+    /// <summary>Unix milliseconds as a UTC time.</summary>
     public static DateTime FromUnixMilliseconds(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime;
 
     /// <summary>The permission bits of <paramref name="path"/>, or null on Windows.</summary>

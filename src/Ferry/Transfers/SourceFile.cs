@@ -56,8 +56,11 @@ internal sealed class SourceFile : IAsyncDisposable
     }
 
     /// <summary>Sends the file from <see cref="Offset"/> as <c>file.data</c> frames for request <paramref name="id"/>; returns the SHA-256 of the whole file.</summary>
+    /// <param name="connection">The connection the frames go out on.</param>
+    /// <param name="id">The request id the frames carry.</param>
     /// <param name="beforeFrame">Runs before each frame (say, to stop early when the peer already refused).</param>
     /// <param name="progress">Told the file position after each frame.</param>
+    /// <param name="cancellationToken">Stops between frames; a frame begun is finished first.</param>
     public async Task<string> SendAsync(FrameConnection connection, long id, Action? beforeFrame = null, Action<long>? progress = null,
         CancellationToken cancellationToken = default)
     {

@@ -32,6 +32,7 @@ public static class ChatText
         return text;
     }
 
+    /// <summary>The <c>bad_request</c> for a text of <paramref name="length"/> bytes over the <paramref name="maxBytes"/> limit.</summary>
     public static FerryException TooLong(long length, int maxBytes) => new(ProtocolError.BadRequest,
         $"the message is {length} bytes; the limit is {maxBytes} bytes of UTF-8 text — split it into several messages");
 

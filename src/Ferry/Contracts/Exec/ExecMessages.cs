@@ -53,6 +53,7 @@ public sealed class ExecResizeMessage
 /// <summary>Fields of <c>exec.stdin</c>: the body is input bytes; <see cref="Eof"/> closes the command's input.</summary>
 public sealed class ExecStdinMessage
 {
+    /// <summary>The input ends here: the command's stdin is closed after this frame's bytes.</summary>
     public bool Eof { get; set; }
 }
 

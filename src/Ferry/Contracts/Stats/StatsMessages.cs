@@ -11,8 +11,10 @@ public sealed class StatsResponse
     /// <summary>The server's process id (for reading /proc on the same machine).</summary>
     public int Pid { get; set; }
 
+    /// <summary>Seconds since the server started.</summary>
     public double UptimeSeconds { get; set; }
 
+    /// <summary>Connection counts.</summary>
     public StatsConnections Connections { get; set; } = new();
 
     /// <summary>Requests dispatched since start, by message type.</summary>
@@ -27,14 +29,17 @@ public sealed class StatsResponse
     /// <summary>Named counters services keep: <c>exec.processes_running</c>, <c>files.transfers_in_progress</c>, ...</summary>
     public Dictionary<string, long> Counters { get; set; } = [];
 
+    /// <summary>The server process's memory.</summary>
     public StatsMemory Memory { get; set; } = new();
 }
 
 /// <summary>Connection counts in a <see cref="StatsResponse"/>.</summary>
 public sealed class StatsConnections
 {
+    /// <summary>Connections open now.</summary>
     public long Current { get; set; }
 
+    /// <summary>Connections accepted since start.</summary>
     public long Total { get; set; }
 
     /// <summary>Connections that ended before finishing the handshake.</summary>

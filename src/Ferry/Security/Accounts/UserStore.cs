@@ -13,13 +13,16 @@ public sealed class UserStore
     private readonly object _gate = new();
     private (DateTime WriteTime, long Length, Dictionary<string, UserAccount> Users)? _cache;
 
+    /// <summary>The users file at <paramref name="path"/>; it need not exist yet.</summary>
     public UserStore(string path) => Path = path;
 
+    /// <summary>The users file.</summary>
     public string Path { get; }
 
     /// <summary>Every account, sorted by name.</summary>
     public IReadOnlyList<UserAccount> List() => [.. Load().Values.OrderBy(u => u.Name, StringComparer.Ordinal)];
 
+    /// <summary>The account named <paramref name="name"/>, or null.</summary>
     public UserAccount? Find(string name) => Load().TryGetValue(name, out var account) ? account : null;
 
     /// <summary>Creates an account; throws <see cref="InvalidOperationException"/> when the name is taken.</summary>

@@ -18,6 +18,10 @@ internal sealed class ScramClient
     private string? _authMessage;
     private byte[]? _serverKey;
 
+    /// <param name="user">The login name (escaped for SASL here).</param>
+    /// <param name="password">The password; it never leaves this object.</param>
+    /// <param name="binding">The channel to bind the proof to (the TLS certificate's hash, or none over plaintext).</param>
+    /// <param name="clientNonce">The client nonce; a fresh random one when null (tests fix it to replay RFC vectors).</param>
     /// <param name="saltedPassword">Computes Hi(password, salt, i); a caller may cache it (RFC 5802 §5.1).</param>
     public ScramClient(string user, string password, ScramChannelBinding binding, string? clientNonce = null,
         Func<string, byte[], int, byte[]>? saltedPassword = null)

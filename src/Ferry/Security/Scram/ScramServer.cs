@@ -23,6 +23,8 @@ internal sealed class ScramServer
     /// <param name="lookup">Finds a user's verifier; null for an unknown user.</param>
     /// <param name="binding">The channel the client must bind to.</param>
     /// <param name="decoySecret">A server secret that derives believable salts for unknown users.</param>
+    /// <param name="decoyIterations">The iteration count an unknown user is offered, so it looks like a real one.</param>
+    /// <param name="serverNonce">The server's nonce part; a fresh random one when null (tests fix it).</param>
     public ScramServer(Func<string, ScramCredential?> lookup, ScramChannelBinding binding, byte[] decoySecret,
         int decoyIterations = ScramSha256.DefaultIterations, string? serverNonce = null)
     {

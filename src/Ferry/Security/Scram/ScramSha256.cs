@@ -6,9 +6,13 @@ namespace Ferry.Security.Scram;
 /// <summary>The SCRAM-SHA-256 arithmetic of RFC 5802 §3 with SHA-256 (RFC 7677). Pure functions, no I/O.</summary>
 public static class ScramSha256
 {
+    /// <summary>The fewest PBKDF2 iterations accepted (RFC 7677's minimum).</summary>
     public const int MinIterations = 4096;
+    /// <summary>The iterations new accounts get.</summary>
     public const int DefaultIterations = 100_000;
+    /// <summary>The most iterations a client will compute: a server asking more is refused (a CPU burn).</summary>
     public const int MaxIterations = 10_000_000;
+    /// <summary>The salt length of new accounts.</summary>
     public const int SaltBytes = 16;
 
     private static readonly byte[] s_clientKeyLabel = "Client Key"u8.ToArray();
@@ -18,10 +22,13 @@ public static class ScramSha256
     public static byte[] SaltedPassword(string password, ReadOnlySpan<byte> salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, 32);
 
+    /// <summary>HMAC(SaltedPassword, "Client Key").</summary>
     public static byte[] ClientKey(ReadOnlySpan<byte> saltedPassword) => HMACSHA256.HashData(saltedPassword, s_clientKeyLabel);
 
+    /// <summary>HMAC(SaltedPassword, "Server Key").</summary>
     public static byte[] ServerKey(ReadOnlySpan<byte> saltedPassword) => HMACSHA256.HashData(saltedPassword, s_serverKeyLabel);
 
+    /// <summary>H(ClientKey): what the server stores to check a client proof.</summary>
     public static byte[] StoredKey(ReadOnlySpan<byte> clientKey) => SHA256.HashData(clientKey);
 
     /// <summary>What the server stores for a password: never the password or a plain hash of it.</summary>
@@ -53,6 +60,7 @@ public static class ScramSha256
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(clientKey), storedKey);
     }
 
+    /// <summary>HMAC(ServerKey, AuthMessage): the server's proof to the client.</summary>
     public static byte[] ServerSignature(ReadOnlySpan<byte> serverKey, string authMessage) =>
         HMACSHA256.HashData(serverKey, Encoding.UTF8.GetBytes(authMessage));
 
@@ -62,6 +70,7 @@ public static class ScramSha256
     /// <summary>RFC 5802 saslname: '=' and ',' escaped as =3D and =2C.</summary>
     public static string EscapeName(string name) => name.Replace("=", "=3D", StringComparison.Ordinal).Replace(",", "=2C", StringComparison.Ordinal);
 
+    /// <summary>A SASL name with <c>=2C</c> and <c>=3D</c> decoded; null when another <c>=</c> escape appears.</summary>
     public static string? UnescapeName(string saslName)
     {
         var sb = new StringBuilder(saslName.Length);

@@ -8,6 +8,7 @@ namespace Ferry.Security.SharedKey;
 /// </summary>
 public static class SharedKeyFile
 {
+    /// <summary>The key length: 256 bits.</summary>
     public const int KeyBytes = 32;
 
     /// <summary>Reads the key at <paramref name="path"/>, creating a fresh one if the file does not exist.</summary>
@@ -33,6 +34,7 @@ public static class SharedKeyFile
         return key;
     }
 
+    /// <summary>The key as the one base64 line the key file holds.</summary>
     public static string Format(ReadOnlySpan<byte> key) => Convert.ToBase64String(key);
 
     /// <summary>Parses a base64 key of exactly 32 bytes; null otherwise.</summary>

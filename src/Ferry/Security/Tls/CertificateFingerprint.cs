@@ -12,6 +12,7 @@ public static class CertificateFingerprint
     /// <summary>SHA-256 over the DER encoding (as RFC 5929 tls-server-end-point does for SHA-256 certificates).</summary>
     public static byte[] Hash(X509Certificate2 certificate) => SHA256.HashData(certificate.RawData);
 
+    /// <summary><c>SHA256:</c> and the hash in lower-case hex, as known_hosts keeps it.</summary>
     public static string Format(ReadOnlySpan<byte> hash) => "SHA256:" + Convert.ToHexStringLower(hash);
 
     /// <summary>Whether two fingerprints are the same (case-insensitive hex, constant time).</summary>

@@ -20,6 +20,7 @@ public sealed class ChatHub : IDisposable, IChatHub
     private readonly TimeProvider _time;
     private readonly ITimer _sweeper;
 
+    /// <summary>An empty hub with <paramref name="options"/>; <paramref name="time"/> drives room expiry (the system clock when null).</summary>
     public ChatHub(ChatOptions options, TimeProvider? time = null)
     {
         Options = options;
@@ -48,6 +49,7 @@ public sealed class ChatHub : IDisposable, IChatHub
         }
     }
 
+    /// <summary>The limits the hub enforces.</summary>
     public ChatOptions Options { get; }
 
     /// <summary>Members disconnected because their send queue overflowed.</summary>
@@ -344,6 +346,7 @@ public sealed class ChatHub : IDisposable, IChatHub
     private static string Describe(TimeSpan span) =>
         span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} min" : $"{span.TotalSeconds:0.#} s";
 
+    /// <summary>Stops the timer that removes empty rooms.</summary>
     public void Dispose() => _sweeper.Dispose();
 
     private static void Broadcast(ChatRoom room, ChatEventMessage message, ReadOnlyMemory<byte> text, List<ChatMember> overflowed)

@@ -119,6 +119,7 @@ public sealed class ChatMember : IAsyncDisposable
         }
     }
 
+    /// <summary>Takes the member out of the hub (others see it leave) and waits briefly for its queue to drain.</summary>
     public async ValueTask DisposeAsync()
     {
         try

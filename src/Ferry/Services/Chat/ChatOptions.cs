@@ -16,6 +16,7 @@ public sealed class ChatOptions
     /// </summary>
     public int SendQueueCapacity { get; set; } = 1024;
 
+    /// <summary>The longest nick, in characters.</summary>
     public int MaxNickLength { get; set; } = 32;
 
     /// <summary>
@@ -35,5 +36,6 @@ public sealed class ChatOptions
     /// </summary>
     public int MaxRoomsPerUser { get; set; } = 100;
 
+    /// <summary>The longest room name, in characters.</summary>
     public int MaxRoomLength { get; set; } = 64;
 }

@@ -15,6 +15,7 @@ public sealed class ChatService : IFerryService, IDisposable
     private readonly ConnectionState<ChatMember> _members;
     private readonly IChatHub _hub;
 
+    /// <summary>The chat requests over <paramref name="hub"/>, which the service owns from now on.</summary>
     public ChatService(ChatHub hub)
         : this((IChatHub)hub)
     {
