@@ -2,7 +2,8 @@ namespace Ferry.Client;
 
 /// <summary>
 /// Something that happened in a chat: <c>message</c> (in the room), <c>private</c> (to you), <c>join</c>,
-/// <c>leave</c> or <c>nick</c>. <see cref="Text"/> is exactly what the server sent; strip control characters
+/// <c>leave</c>, <c>nick</c>; with a Redis backplane also <c>degraded</c>, <c>recovered</c> and <c>reset</c> (the room's
+/// numbering restarted in a new <see cref="Epoch"/>). <see cref="Text"/> is exactly what the server sent; strip control characters
 /// (<see cref="Contracts.Chat.ChatText.StripControls"/>) before showing it on a terminal.
 /// </summary>
 public sealed record ChatEvent(
@@ -15,4 +16,5 @@ public sealed record ChatEvent(
     string? Nick = null,
     long Seq = 0,
     bool History = false,
-    string? Reason = null);
+    string? Reason = null,
+    string? Epoch = null);

@@ -31,6 +31,27 @@ public sealed class ChatSession : IAsyncDisposable
     /// <summary>The room joined, or null after <see cref="LeaveAsync"/>.</summary>
     public string? Room { get; private set; }
 
+    /// <summary>The room's numbering epoch as last seen (join reply or message); with <see cref="LastSeq"/> it is the resume point.</summary>
+    public string? Epoch { get; private set; }
+
+    /// <summary>The last message <c>seq</c> this session received in its room (history included).</summary>
+    public long LastSeq => Interlocked.Read(ref _lastSeq);
+
+    private long _lastSeq;
+
+    /// <summary>
+    /// A <c>chat.join</c> that resumes this session's room where it stopped: same room and nick, <c>since</c> the last
+    /// seq received, in its epoch. Send it on a new connection with
+    /// <see cref="FerryChatClientExtensions.JoinChatAsync(FerryClient, ChatJoinRequest, int, CancellationToken)"/>.
+    /// </summary>
+    public ChatJoinRequest ResumeRequest => new()
+    {
+        Room = Room,
+        Nick = Nick.Length == 0 ? null : Nick,
+        Since = Epoch is null ? null : LastSeq,
+        Epoch = Epoch,
+    };
+
     /// <summary>
     /// The chat's events in arrival order, until the connection closes (then a <see cref="ConnectionClosedException"/>
     /// or <see cref="FerryException"/> says why) or the session is disposed (the sequence just ends).
@@ -45,14 +66,19 @@ public sealed class ChatSession : IAsyncDisposable
     }
 
     /// <summary>Joins <paramref name="room"/> (leaving the current one); <paramref name="nick"/> claims a nick first.</summary>
-    public async Task<ChatJoinReply> JoinAsync(string room, string? nick = null, CancellationToken cancellationToken = default)
+    public Task<ChatJoinReply> JoinAsync(string room, string? nick = null, CancellationToken cancellationToken = default) =>
+        JoinAsync(new ChatJoinRequest { Room = room, Nick = nick }, cancellationToken);
+
+    /// <summary>Joins with a whole request (a resume: <see cref="ResumeRequest"/>).</summary>
+    public async Task<ChatJoinReply> JoinAsync(ChatJoinRequest request, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
         long id = _client.NextId();
         var sink = new JoinSink(this);
         _client.Register(id, sink);
         try
         {
-            await _client.Connection.SendAsync(MessageTypes.ChatJoin, id, new ChatJoinRequest { Room = room, Nick = nick },
+            await _client.Connection.SendAsync(MessageTypes.ChatJoin, id, request,
                 ChatJsonContext.Default.ChatJoinRequest, cancellationToken).ConfigureAwait(false);
             var reply = await sink.Joined.WaitAsync(cancellationToken).ConfigureAwait(false);
             long previous = Interlocked.Exchange(ref _joinId, id);
@@ -126,6 +152,17 @@ public sealed class ChatSession : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    // A different epoch restarts the numbering; within one, the resume point only moves forward.
+    private void Follow(string? epoch, long? seq)
+    {
+        if (epoch is not null && !string.Equals(epoch, Epoch, StringComparison.Ordinal))
+        {
+            Epoch = epoch;
+            Interlocked.Exchange(ref _lastSeq, 0);
+        }
+        if (seq is { } s && s > Interlocked.Read(ref _lastSeq)) Interlocked.Exchange(ref _lastSeq, s);
+    }
+
     /// <summary>Receives the join's answer, then the room's events on the same id.</summary>
     private sealed class JoinSink(ChatSession session) : IResponseSink
     {
@@ -142,7 +179,9 @@ public sealed class ChatSession : IAsyncDisposable
             }
             if (ReferenceEquals(header.Type, MessageTypes.Ok))
             {
-                _joined.TrySetResult(header.ReadPayload(ChatJsonContext.Default.ChatJoinReply));
+                var reply = header.ReadPayload(ChatJsonContext.Default.ChatJoinReply);
+                session.Follow(reply.Epoch, reply.History == 0 ? reply.Seq : null);
+                _joined.TrySetResult(reply);
                 return;
             }
             if (!ReferenceEquals(header.Type, MessageTypes.ChatEvent)) return;
@@ -154,7 +193,9 @@ public sealed class ChatSession : IAsyncDisposable
                 text = Encoding.UTF8.GetString(bytes);
             }
             var chatEvent = new ChatEvent(fields.Kind, fields.Room, fields.From, DateTimeOffset.FromUnixTimeMilliseconds(fields.Time), text,
-                fields.To, fields.Nick, fields.Seq, fields.History, fields.Reason);
+                fields.To, fields.Nick, fields.Seq, fields.History, fields.Reason, fields.Epoch);
+            if (fields.Kind == "message") session.Follow(fields.Epoch, fields.Seq);
+            else if (fields.Kind == "reset") session.Follow(fields.Epoch, 0);
             if (fields.Kind == "nick" && string.Equals(fields.From, session.Nick, StringComparison.Ordinal) && fields.Nick is not null) session.Nick = fields.Nick;
             try
             {

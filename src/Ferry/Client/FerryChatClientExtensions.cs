@@ -26,6 +26,28 @@ public static class FerryChatClientExtensions
         }
     }
 
+    /// <summary>
+    /// Joins with a whole request: pass an earlier session's <see cref="ChatSession.ResumeRequest"/> after a reconnect
+    /// (to this server or, with a shared backplane, another) to get exactly the messages missed since (protocol.md, chat
+    /// resume); the reply's <c>resumed</c>/<c>reset</c> say whether that was possible.
+    /// </summary>
+    public static async Task<(ChatSession Session, ChatJoinReply Reply)> JoinChatAsync(this FerryClient client, ChatJoinRequest request,
+        int bufferedEvents = 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var session = new ChatSession(client, bufferedEvents);
+        try
+        {
+            var reply = await session.JoinAsync(request, cancellationToken).ConfigureAwait(false);
+            return (session, reply);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>The server's rooms with their member counts (no need to join).</summary>
     public static async Task<ChatRoomInfo[]> ChatRoomsAsync(this FerryClient client, CancellationToken cancellationToken = default)
     {

@@ -37,7 +37,9 @@ public static class FerryHost
         {
             builder.AddHostedService(sp => new ExecProcessLimitService(limit, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Exec")));
         }
-        builder.AddService(new ChatService(new ChatHub(options.Chat, options.Time)));
+        builder.AddService(options.ChatBackplane is { } backplane
+            ? new ChatService(backplane(builder))
+            : new ChatService(new ChatHub(options.Chat, options.Time)));
         var files = new FilesService(options.Files, options.Server.DataDirectory);
         builder.AddService(files);
         builder.AddService(new StatsService(builder.Stats, options.Server.ServerName));

@@ -28,6 +28,16 @@ public sealed class FerryHostOptions
     /// <summary>Chat limits (history, message size, per-member send queue).</summary>
     public Services.Chat.ChatOptions Chat { get; set; } = new();
 
+    /// <summary>
+    /// Where the chat's shared state lives when not in this process: set by Ferry.Redis (<c>UseRedisChat</c>, for
+    /// <c>--chat-redis</c>) to a factory that builds its hub and registers what the hub needs. Null (the default) keeps
+    /// the chat in this process.
+    /// </summary>
+    internal Func<FerryServerBuilder, Services.Chat.IChatHub>? ChatBackplane { get; set; }
+
+    /// <summary>What the chat is shared through (e.g. "Redis at redis://host:6379", password hidden); null: this process only.</summary>
+    public string? ChatSharedThrough { get; internal set; }
+
     /// <summary>UDP chat relay (<c>--udp-chat</c>); its <see cref="Datagrams.UdpChatOptions.EndPoint"/> is null for off.</summary>
     public Datagrams.UdpChatOptions UdpChat { get; set; } = new();
     /// <summary>

@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.Net;
 using Ferry.Cli.Infrastructure;
 using Ferry.Hosting;
+using Ferry.Services.Chat.Redis;
 
 namespace Ferry.Cli.Commands.Serve;
 
 /// <summary>
 /// <c>--chat-history</c>, <c>--chat-max-text</c>, <c>--chat-queue</c>, <c>--chat-room-lifetime</c>,
-/// <c>--chat-max-rooms-per-user</c>, <c>--udp-chat</c>, <c>--udp-chat-max-datagram</c>.
+/// <c>--chat-max-rooms-per-user</c>, <c>--chat-redis</c>, <c>--chat-redis-heartbeat</c>, <c>--udp-chat</c>, <c>--udp-chat-max-datagram</c>.
 /// </summary>
 internal sealed class ChatServeOptions : IServeOptionGroup
 {
@@ -38,6 +39,19 @@ internal sealed class ChatServeOptions : IServeOptionGroup
         Description = "Chat rooms one user may have created that still exist (a new one beyond it is refused as busy)",
         DefaultValueFactory = _ => 100,
     };
+    private readonly Option<string?> _redis = new("--chat-redis")
+    {
+        HelpName = "redis://HOST:PORT[/DB]",
+        Description = "Share the chat through Redis: every server given the same Redis is one chat (rooms, nicks, history, " +
+            "presence). Password and TLS: redis://:PASSWORD@HOST:PORT, ?password=, rediss:// or ?ssl=true. Without it the chat stays in this process",
+    };
+    private readonly Option<double> _redisHeartbeat = new("--chat-redis-heartbeat")
+    {
+        Description = "Seconds between this server's presence beats in Redis; a server silent for two beats counts as lost " +
+            "and its members are announced as left" + Durations.Hint,
+        CustomParser = Durations.ParseSeconds,
+        DefaultValueFactory = _ => 3,
+    };
     private readonly Option<string?> _udpChat = new("--udp-chat")
     {
         HelpName = "PORT|HOST:PORT",
@@ -58,6 +72,8 @@ internal sealed class ChatServeOptions : IServeOptionGroup
         command.Add(_queue);
         command.Add(_roomLifetime);
         command.Add(_roomsPerUser);
+        command.Add(_redis);
+        command.Add(_redisHeartbeat);
         command.Add(_udpChat);
         command.Add(_udpMax);
     }
@@ -76,6 +92,25 @@ internal sealed class ChatServeOptions : IServeOptionGroup
         chat.EmptyRoomLifetime = TimeSpan.FromSeconds(lifetime);
         chat.MaxRoomsPerUser = result.GetValue(_roomsPerUser);
         if (chat.MaxRoomsPerUser is < 1 or > 1_000_000) throw new CliUsageException("--chat-max-rooms-per-user must be 1-1000000");
+        if (result.GetValue(_redis) is { } redis)
+        {
+            try
+            {
+                _ = RedisChatAddress.Parse(redis);
+            }
+            catch (FormatException ex)
+            {
+                throw new CliUsageException($"--chat-redis: {ex.Message}");
+            }
+            double beat = result.GetValue(_redisHeartbeat);
+            if (double.IsNaN(beat) || beat is < 0.1 or > 60) throw new CliUsageException("--chat-redis-heartbeat must be 0.1-60 seconds");
+            options.UseRedisChat(new RedisChatOptions
+            {
+                Address = redis,
+                HeartbeatInterval = TimeSpan.FromSeconds(beat),
+                HeartbeatTimeToLive = TimeSpan.FromSeconds(beat * 2),
+            });
+        }
         var defaultAddress = options.Server.Endpoints.OfType<IPEndPoint>().FirstOrDefault()?.Address ?? IPAddress.Loopback;
         if (result.GetValue(_udpChat) is { } udp) options.UdpChat.EndPoint = EndPointParser.Parse(udp, defaultAddress, "--udp-chat");
         options.UdpChat.MaxDatagram = result.GetValue(_udpMax);

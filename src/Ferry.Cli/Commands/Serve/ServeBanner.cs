@@ -29,7 +29,8 @@ internal static class ServeBanner
             Exec: new ServeExecReport(exec.Enabled, exec.Enabled ? Path.GetFullPath(exec.Directory ?? Path.Combine(o.DataDirectory, "home")) : null,
                 exec.MaxConcurrent, exec.MaxPerConnection, exec.MaxDuration?.TotalSeconds),
             Files: new ServeFilesReport(Path.GetFullPath(options.Files.Root ?? Path.Combine(o.DataDirectory, "files"))),
-            Chat: new ServeChatReport(options.Chat.HistorySize, options.Chat.MaxTextBytes),
+            Chat: new ServeChatReport(options.Chat.HistorySize, options.Chat.MaxTextBytes,
+                options.ChatSharedThrough),
             Ntp: Service<SntpServer>(server)?.LocalEndPoint.ToString(),
             UdpChat: Service<UdpChatRelay>(server)?.LocalEndPoint.ToString(),
             TcpEcho: server.ExtraEndPoint("tcp-echo") is { } tcp ? Describe(tcp) : null,
@@ -56,7 +57,8 @@ internal static class ServeBanner
               (r.Exec.TimeoutSeconds is { } t ? $", {t:0.###} s each" : ", no time limit")
             : "  exec:         off (--allow-exec turns it on)");
         cli.Out.WriteLine($"  files:        root {r.Files.Root}");
-        cli.Out.WriteLine($"  chat:         on the main port (history {r.Chat.History}, messages up to {r.Chat.MaxTextBytes} B)");
+        cli.Out.WriteLine($"  chat:         on the main port (history {r.Chat.History}, messages up to {r.Chat.MaxTextBytes} B)" +
+            (r.Chat.SharedThrough is { } shared ? $", shared through {shared}" : ", in this process (--chat-redis shares it)"));
         cli.Out.WriteLine($"  NTP (SNTP):   {(r.Ntp is { } ntp ? "udp " + ntp : off + " (--ntp PORT)")}");
         cli.Out.WriteLine($"  UDP chat:     {(r.UdpChat is { } udpChat ? "udp " + udpChat : off + " (--udp-chat PORT)")}");
         cli.Out.WriteLine($"  raw TCP echo: {r.TcpEcho ?? off + " (--tcp-echo PORT)"}");
@@ -79,7 +81,7 @@ internal sealed record ServeExecReport(bool Enabled, string? Directory, int MaxC
 
 internal sealed record ServeFilesReport(string Root);
 
-internal sealed record ServeChatReport(int History, int MaxTextBytes);
+internal sealed record ServeChatReport(int History, int MaxTextBytes, string? SharedThrough = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ServeReport))]
