@@ -62,6 +62,7 @@ public static class Program
         root.Add(TimeCommand.Create(cli));
         root.Add(Commands.Exec.ExecCommand.Create(cli));
         root.Add(Commands.Exec.ShellCommand.Create(cli));
+        root.Add(Commands.Forward.ForwardCommand.Create(cli));
         root.Add(Commands.Chat.ChatCommand.Create(cli));
         root.Add(KeyCommand.Create(cli));
         root.Add(UserCommand.Create(cli));

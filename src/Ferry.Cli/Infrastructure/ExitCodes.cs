@@ -26,5 +26,5 @@ internal static class ExitCodes
 
     public const string ShortFlags =
         "Short flags mean one thing in every command: -r recursive, -f force, -q quiet, -p parents (mkdir), -n how many " +
-        "(a count), -c how many at once, -k in flight, -s size, -d duration, -t/-T remote terminal or none (exec, shell; as ssh), -v verbose, -h help.";
+        "(a count), -c how many at once, -k in flight, -s size, -d duration, -t/-T remote terminal or none (exec, shell; as ssh), -L/-R/-D local, remote and SOCKS forwards (forward; as ssh), -v verbose, -h help.";
 }

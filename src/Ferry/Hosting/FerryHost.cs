@@ -37,6 +37,7 @@ public static class FerryHost
         {
             builder.AddHostedService(sp => new ExecProcessLimitService(limit, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Exec")));
         }
+        builder.AddService(new Services.Forward.ForwardService(options.Forward));
         builder.AddService(options.ChatBackplane is { } backplane
             ? new ChatService(backplane(builder))
             : new ChatService(new ChatHub(options.Chat, options.Time)));

@@ -50,6 +50,9 @@ public sealed class FerryHostOptions
         set => Server.Time = value;
     }
 
+    /// <summary>TCP port forwarding (<c>--allow-forward</c>, <c>--forward-to</c>, <c>--forward-gateway</c>); off by default.</summary>
+    public Services.Forward.ForwardOptions Forward { get; set; } = new();
+
     /// <summary>The file service (<c>--root</c>).</summary>
     public Services.Files.FilesOptions Files { get; set; } = new();
 }

@@ -55,6 +55,17 @@ public static class MessageTypes
 
     public const string TimeGet = "time.get";
 
+    public const string ForwardOpen = "forward.open";
+    public const string ForwardReady = "forward.ready";
+    public const string ForwardData = "forward.data";
+    public const string ForwardCredit = "forward.credit";
+    public const string ForwardClose = "forward.close";
+    public const string ForwardListen = "forward.listen";
+    public const string ForwardListening = "forward.listening";
+    public const string ForwardIncoming = "forward.incoming";
+    public const string ForwardAccept = "forward.accept";
+    public const string ForwardDecline = "forward.decline";
+
     /// <summary>All the constants above (a test checks none is missing).</summary>
     /// <remarks>
     /// Listed, not found by reflection: these are the very instances of the C# literals, which callers compare by
@@ -66,7 +77,8 @@ public static class MessageTypes
         Hello, Error, Ok, Cancel, Ping, Pong, Stats, AuthKeyStart, AuthKeyChallenge, AuthKeyProof, AuthScramStart,
         AuthScramChallenge, AuthScramFinal, AuthOk, Echo, ExecStart, ExecStdin, ExecStdout, ExecStderr, ExecSignal,
         ExecResize, ExecExit, FilePut, FileGet, FileData, FileDone, FileList, FileStat, FileRemove, FileMkdir, FileReady,
-        ChatJoin, ChatLeave, ChatSay, ChatMsg, ChatNick, ChatWho, ChatRooms, ChatEvent, TimeGet
+        ChatJoin, ChatLeave, ChatSay, ChatMsg, ChatNick, ChatWho, ChatRooms, ChatEvent, TimeGet, ForwardOpen, ForwardReady,
+        ForwardData, ForwardCredit, ForwardClose, ForwardListen, ForwardListening, ForwardIncoming, ForwardAccept, ForwardDecline
     ];
 
     private static readonly Dictionary<string, string> s_known = All.ToDictionary(t => t, StringComparer.Ordinal);
@@ -77,7 +89,8 @@ public static class MessageTypes
     /// data of an upload, cancel) rather than starting a request of its own: only these may reuse a running id
     /// (protocol.md §3.3, <c>duplicate_id</c>).
     /// </summary>
-    public static bool ContinuesExchange(string type) => type is ExecStdin or ExecResize or FileData or FileDone or Cancel;
+    public static bool ContinuesExchange(string type) =>
+        type is ExecStdin or ExecResize or FileData or FileDone or ForwardData or ForwardCredit or ForwardDecline or Cancel;
 
     /// <summary>Returns the shared instance of a known type name, or a new string for an unknown one.</summary>
     public static string Intern(ReadOnlySpan<byte> utf8)

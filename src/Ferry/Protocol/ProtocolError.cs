@@ -57,4 +57,6 @@ public enum ProtocolError
     Internal,
     /// <summary>The server cannot do this on its platform (a terminal on a Windows server).</summary>
     Unsupported,
+    /// <summary>The server could not connect to a forwarding destination (refused, no route, no such host, timed out).</summary>
+    Unreachable,
 }

@@ -11,9 +11,10 @@ public static class Rights
     public const string FilesWrite = "files:write";
     /// <summary>Join rooms and talk.</summary>
     public const string Chat = "chat";
+    public const string Forward = "forward";
 
     /// <summary>Every right, as the shared key carries.</summary>
-    public static IReadOnlyList<string> All { get; } = [Exec, FilesRead, FilesWrite, Chat];
+    public static IReadOnlyList<string> All { get; } = [Exec, FilesRead, FilesWrite, Chat, Forward];
 
     /// <summary>Whether <paramref name="right"/> is one of <see cref="All"/>.</summary>
     public static bool IsKnown(string right) => All.Contains(right, StringComparer.Ordinal);

@@ -54,8 +54,9 @@ public class LayeringTests(ITestOutputHelper output)
         "Ferry.Security", "Ferry.Security.Accounts", "Ferry.Security.Scram", "Ferry.Security.SharedKey", "Ferry.Security.Tls",
         // The wire contracts as the client returns them (chat events, file listings, stats).
         "Ferry.Contracts.Chat", "Ferry.Contracts.Echo", "Ferry.Contracts.Exec", "Ferry.Contracts.Files", "Ferry.Contracts.Stats",
+        "Ferry.Contracts.Forward",
         // The services' options 'ferry serve' fills in.
-        "Ferry.Services.Chat", "Ferry.Services.Files", "Ferry.Services.Exec",
+        "Ferry.Services.Chat", "Ferry.Services.Files", "Ferry.Services.Exec", "Ferry.Services.Forward",
         "Ferry.Server", "Ferry.Server.Authentication",
     ];
 

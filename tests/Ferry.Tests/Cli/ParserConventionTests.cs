@@ -249,6 +249,9 @@ public class ParserConventionTests
         ["-u"] = ["--upper"],
         ["-m"] = ["--mask"],
         ["-b"] = ["--bits"],
+        ["-L"] = ["--local"],
+        ["-R"] = ["--remote"],
+        ["-D"] = ["--dynamic"],
     };
 
     [Fact]

@@ -28,6 +28,8 @@ internal static class ServeBanner
             KeyFile: Path.Combine(o.DataDirectory, Security.StateFolder.KeyFileName),
             Exec: new ServeExecReport(exec.Enabled, exec.Enabled ? Path.GetFullPath(exec.Directory ?? Path.Combine(o.DataDirectory, "home")) : null,
                 exec.MaxConcurrent, exec.MaxPerConnection, exec.MaxDuration?.TotalSeconds),
+            Forward: new ServeForwardReport(options.Forward.Enabled, options.Forward.Enabled ? options.Forward.Destinations.Description : null,
+                options.Forward.AllowAnyBindAddress),
             Files: new ServeFilesReport(Path.GetFullPath(options.Files.Root ?? Path.Combine(o.DataDirectory, "files"))),
             Chat: new ServeChatReport(options.Chat.HistorySize, options.Chat.MaxTextBytes,
                 options.ChatSharedThrough),
@@ -56,6 +58,9 @@ internal static class ServeBanner
             ? $"  exec:         on, as {Environment.UserName}, in {r.Exec.Directory}; at most {r.Exec.MaxConcurrent} at once ({r.Exec.MaxPerConnection} per connection)" +
               (r.Exec.TimeoutSeconds is { } t ? $", {t:0.###} s each" : ", no time limit")
             : "  exec:         off (--allow-exec turns it on)");
+        cli.Out.WriteLine(r.Forward.Enabled
+            ? $"  forwarding:   on, to {r.Forward.To}; -R binds {(r.Forward.AnyBindAddress ? "any address (--forward-gateway)" : "loopback only")}"
+            : "  forwarding:   off (--allow-forward turns it on)");
         cli.Out.WriteLine($"  files:        root {r.Files.Root}");
         cli.Out.WriteLine($"  chat:         on the main port (history {r.Chat.History}, messages up to {r.Chat.MaxTextBytes} B)" +
             (r.Chat.SharedThrough is { } shared ? $", shared through {shared}" : ", in this process (--chat-redis shares it)"));
@@ -75,9 +80,11 @@ internal static class ServeBanner
 /// <summary>The start-up line of <c>ferry serve --json</c>; null means off (docs/cli-json.md).</summary>
 internal sealed record ServeReport(
     string[] Listening, bool Tls, string StateFolder, string? CertificateFingerprint, string KeyFile, ServeExecReport Exec,
-    ServeFilesReport Files, ServeChatReport Chat, string? Ntp, string? UdpChat, string? TcpEcho, string? UdpEcho, int Pid, string StartedAt);
+    ServeForwardReport Forward, ServeFilesReport Files, ServeChatReport Chat, string? Ntp, string? UdpChat, string? TcpEcho, string? UdpEcho, int Pid, string StartedAt);
 
 internal sealed record ServeExecReport(bool Enabled, string? Directory, int MaxConcurrent, int MaxPerConnection, double? TimeoutSeconds);
+
+internal sealed record ServeForwardReport(bool Enabled, string? To, bool AnyBindAddress);
 
 internal sealed record ServeFilesReport(string Root);
 

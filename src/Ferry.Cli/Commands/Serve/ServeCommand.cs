@@ -41,6 +41,7 @@ internal static class ServeCommand
             new EchoServeOptions(),
             new NtpServeOptions(),
             new ExecServeOptions(),
+            new ForwardServeOptions(),
             new ChatServeOptions(),
             new SecurityServeOptions(),
             new FilesServeOptions(),
