@@ -5,6 +5,9 @@ using Ferry.Transfers;
 
 namespace Ferry.Client;
 
+/// <summary>A delta download's basis: the local copy, open for reading, and the signature sent of it.</summary>
+internal sealed record DeltaBasis(Microsoft.Win32.SafeHandles.SafeFileHandle Handle, BlockSignature Signature);
+
 /// <summary>
 /// Receives one download on the client's read loop: <c>file.ready</c>, <c>file.data</c> chunks straight into the
 /// target (a <c>.part</c> file or a stream) (the read loop waits for each write: that is the back-pressure), and <c>file.done</c> with the sender's hash.
@@ -16,14 +19,23 @@ internal sealed class DownloadSink : IResponseSink
     private readonly IReceiveTarget _writer;
     private readonly string _name;
     private readonly Action<FileTransferProgress>? _progress;
+    private readonly DeltaBasis? _basis;
     private FileReady? _ready;
+    private DeltaApplier? _delta;
 
-    public DownloadSink(IReceiveTarget writer, string name, Action<FileTransferProgress>? progress)
+    public DownloadSink(IReceiveTarget writer, string name, Action<FileTransferProgress>? progress, DeltaBasis? basis = null)
     {
         _writer = writer;
         _name = name;
         _progress = progress;
+        _basis = basis;
     }
+
+    /// <summary>Body bytes received (for a delta, the delta's size).</summary>
+    public long BodyBytes { get; private set; }
+
+    /// <summary>Bytes a delta took from the local copy.</summary>
+    public long DeltaBasisBytes => _delta?.CopiedBytes ?? 0;
 
     /// <summary>The announced file, the sender's SHA-256 and the SHA-256 of what was written.</summary>
     public Task<(FileReady Ready, string Expected, string Actual)> Completion => _done.Task;
@@ -44,7 +56,13 @@ internal sealed class DownloadSink : IResponseSink
             else if (ReferenceEquals(header.Type, MessageTypes.FileReady))
             {
                 var ready = header.ReadPayload(FilesJsonContext.Default.FileReady);
-                if (ready.Offset != _writer.Position)
+                if (ready.Delta)
+                {
+                    var basis = _basis ?? throw new FerryException(ProtocolError.BadRequest, $"the server sent '{_name}' as a delta, which was not asked for");
+                    if (ready.Length < 0 || _writer.Position != 0) throw new FerryException(ProtocolError.BadRequest, $"the server's delta for '{_name}' does not fit");
+                    _delta = new DeltaApplier(basis.Handle, basis.Signature.Length, basis.Signature.BlockSize, _writer, ready.Length);
+                }
+                else if (ready.Offset != _writer.Position)
                 {
                     if (ready.Offset != 0) throw new FerryException(ProtocolError.BadRequest, $"the server offered to resume '{_name}' at byte {ready.Offset}, but {_writer.Position} are here");
                     // Our partial copy was not the start of this file: start over.
@@ -58,6 +76,13 @@ internal sealed class DownloadSink : IResponseSink
             {
                 var ready = _ready ?? throw new FerryException(ProtocolError.BadRequest, "file.data came before file.ready");
                 var data = header.ReadPayload(FilesJsonContext.Default.FileData);
+                BodyBytes += body.Length;
+                if (_delta is { } delta)
+                {
+                    await ApplyAsync(delta, body, cancellationToken).ConfigureAwait(false);
+                    _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Length));
+                    return;
+                }
                 if (data.Offset != _writer.Position || body.Length > ready.Length - _writer.Position)
                 {
                     throw new FerryException(ProtocolError.BadRequest, $"file.data for '{_name}' at byte {data.Offset} does not fit ({_writer.Position} of {ready.Length} written)");
@@ -86,6 +111,23 @@ internal sealed class DownloadSink : IResponseSink
         {
             Fail(ex);
         }
+    }
+
+    // One body of delta instructions, read whole (at most a chunk) and checked before it is carried out.
+    private async ValueTask ApplyAsync(DeltaApplier delta, FrameBodyReader body, CancellationToken cancellationToken)
+    {
+        if (body.Length > TransferBuffers.ChunkBytes) throw new FerryException(ProtocolError.BadRequest, $"the server's delta for '{_name}' has a body of {body.Length} bytes, over the {TransferBuffers.ChunkBytes}-byte limit");
+        if (body.Length == 0) return;
+        var chunk = await body.ReadAtLeastAsync((int)body.Length, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await delta.ApplyAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeltaException ex)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"the server's delta for '{_name}' was refused: {ex.Message}");
+        }
+        body.Advance(chunk.Length);
     }
 
     public void Fail(Exception exception)

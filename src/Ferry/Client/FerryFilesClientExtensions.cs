@@ -9,6 +9,9 @@ namespace Ferry.Client;
 /// <summary>File transfer from the client side (docs/protocol.md §5.4): verified, resumable uploads and downloads.</summary>
 public static class FerryFilesClientExtensions
 {
+    /// <summary>Files smaller than this go whole even with <see cref="FileTransferOptions.Delta"/>: the round trip for the signature costs more than it saves.</summary>
+    internal const long DeltaMinimumBytes = 1024 * 1024;
+
     /// <summary>
     /// Uploads <paramref name="localPath"/> to <paramref name="remotePath"/>. The file is hashed while it streams; the
     /// server renames it into place only if its hash matches. With <see cref="FileTransferOptions.Resume"/>, bytes the
@@ -29,6 +32,11 @@ public static class FerryFilesClientExtensions
         await using var _ = source.ConfigureAwait(false);
         long size = source.Length;
         var lastWrite = File.GetLastWriteTimeUtc(fullPath);
+        if (options.Delta && size >= DeltaMinimumBytes
+            && await TryUploadDeltaAsync(client, source, fullPath, remotePath, lastWrite, options, clock, cancellationToken).ConfigureAwait(false) is { } delta)
+        {
+            return delta;
+        }
         long id = client.NextId();
         var sink = new UploadSink();
         client.Register(id, sink);
@@ -73,6 +81,81 @@ public static class FerryFilesClientExtensions
         {
             client.Unregister(id);
         }
+    }
+
+    /// <summary>
+    /// A delta upload: the server's signature of its copy (<c>file.sig</c>), then <c>file.put</c> with <c>delta</c> and
+    /// the instructions as <c>file.data</c>. Returns null when the server has no copy to build on (the file goes whole then).
+    /// </summary>
+    private static async Task<FileTransferResult?> TryUploadDeltaAsync(FerryClient client, SourceFile source, string fullPath, string remotePath,
+        DateTime lastWrite, FileTransferOptions options, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, source.Length) { Checking = true });
+        BlockSignature signature;
+        try
+        {
+            var answer = await client.RequestAsync<FilePathRequest, FilePathRequest>(MessageTypes.FileSig, new FilePathRequest { Path = remotePath },
+                FilesJsonContext.Default.FilePathRequest, null, cancellationToken).ConfigureAwait(false);
+            signature = ParseSignature(answer.Body);
+        }
+        catch (FerryException ex) when (ex.Error is ProtocolError.NotFound or ProtocolError.Unsupported or ProtocolError.UnknownType)
+        {
+            return null;
+        }
+        long size = source.Length;
+        long id = client.NextId();
+        var sink = new UploadSink();
+        client.Register(id, sink);
+        bool sending = false;
+        try
+        {
+            await client.Connection.SendAsync(MessageTypes.FilePut, id, new FilePutRequest
+            {
+                Path = remotePath,
+                Length = size,
+                Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
+                Mode = FileMetadata.ModeOf(fullPath),
+                Force = options.Force,
+                Key = PartNames.KeyFor(fullPath, size, lastWrite),
+                Delta = new FileDeltaBasis { BlockSize = signature.BlockSize, Length = signature.Length },
+            }, FilesJsonContext.Default.FilePutRequest, cancellationToken).ConfigureAwait(false);
+            await sink.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            sending = true;
+            using var hash = Sha256Hex.Create();
+            var matcher = new DeltaMatcher(signature);
+            var data = new FileData();
+            long wire = 0;
+            await matcher.MatchAsync(source.Handle, size, hash, async (body, token) =>
+            {
+                sink.ThrowIfFailed();
+                await client.Connection.SendAsync(MessageTypes.FileData, id, data, FilesJsonContext.Default.FileData, body, token).ConfigureAwait(false);
+                wire += body.Length;
+                options.Progress?.Invoke(new FileTransferProgress(remotePath, Math.Min(size, matcher.LiteralBytes + matcher.MatchedBytes), size));
+            }, cancellationToken).ConfigureAwait(false);
+            sending = false;
+            var sha = Sha256Hex.Of(hash);
+            await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, cancellationToken).ConfigureAwait(false);
+            var result = await sink.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
+            options.Progress?.Invoke(new FileTransferProgress(remotePath, size, size));
+            return new FileTransferResult(remotePath, fullPath, size, wire, result.Sha256, 0, false, clock.Elapsed) { DeltaBasisBytes = matcher.MatchedBytes, Delta = true };
+        }
+        catch (Exception ex) when (sending && ex is not FerryException)
+        {
+            await TryAbortUploadAsync(client, id).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            client.Unregister(id);
+        }
+    }
+
+    private static BlockSignature ParseSignature(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new System.Buffers.SequenceReader<byte>(new System.Buffers.ReadOnlySequence<byte>(bytes));
+        return BlockSignature.TryRead(ref reader, out var signature)
+            ? signature!
+            : throw new FerryException(ProtocolError.BadRequest, "the server sent a malformed block signature");
     }
 
     /// <summary>
@@ -137,12 +220,34 @@ public static class FerryFilesClientExtensions
             // Hashing the kept bytes (here, then on the server) takes a while for a big file.
             options.Progress?.Invoke(new FileTransferProgress(remotePath, kept.Length, 0) { Checking = true });
         }
-        var writer = await OpenLocalPartAsync(partPath, options.Resume, cancellationToken).ConfigureAwait(false);
+        // A delta builds on the file already here (opened before the .part, read only, closed when the transfer ends).
+        Microsoft.Win32.SafeHandles.SafeFileHandle? basis = null;
+        BlockSignature? signature = null;
+        if (options.Delta && new FileInfo(fullPath) is { Exists: true, Length: >= DeltaMinimumBytes } here
+            && BlockSignature.Fits(here.Length, BlockSignature.ChooseBlockSize(here.Length)))
+        {
+            options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, 0) { Checking = true });
+            basis = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            try
+            {
+                long length = RandomAccess.GetLength(basis);
+                signature = await BlockSignature.ComputeAsync(basis, length, BlockSignature.ChooseBlockSize(length), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                basis.Dispose();
+                throw;
+            }
+        }
+        using var _ = basis;
+        var writer = await OpenLocalPartAsync(partPath, options.Resume && signature is null, cancellationToken).ConfigureAwait(false);
         long offset = writer.Position;
         (FileReady Ready, string Actual, bool Restarted) outcome;
+        DownloadSink? finished = null;
         try
         {
-            outcome = await ReceiveAsync(client, remotePath, writer, writer.PrefixSha256, options.Progress, cancellationToken).ConfigureAwait(false);
+            var delta = signature is null ? null : new DeltaBasis(basis!, signature);
+            outcome = await ReceiveAsync(client, remotePath, writer, writer.PrefixSha256, options.Progress, cancellationToken, delta, s => finished = s).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -161,6 +266,14 @@ public static class FerryFilesClientExtensions
         FileMetadata.Apply(partPath, outcome.Ready.Mtime, outcome.Ready.Mode);
         File.Move(partPath, fullPath, overwrite: options.Force);
         long resumedFrom = outcome.Restarted ? 0 : offset;
+        if (outcome.Ready.Delta)
+        {
+            return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, finished!.BodyBytes, outcome.Actual, 0, false, clock.Elapsed)
+            {
+                DeltaBasisBytes = finished.DeltaBasisBytes,
+                Delta = true,
+            };
+        }
         return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, outcome.Restarted, clock.Elapsed);
     }
 
@@ -183,16 +296,26 @@ public static class FerryFilesClientExtensions
 
     // One file.get into a target; throws HashMismatch when what arrived is not what the server sent.
     private static async Task<(FileReady Ready, string Actual, bool Restarted)> ReceiveAsync(FerryClient client, string remotePath, IReceiveTarget target,
-        string? prefixSha256, Action<FileTransferProgress>? progress, CancellationToken cancellationToken)
+        string? prefixSha256, Action<FileTransferProgress>? progress, CancellationToken cancellationToken, DeltaBasis? delta = null,
+        Action<DownloadSink>? finished = null)
     {
-        var sink = new DownloadSink(target, remotePath, progress);
+        var sink = new DownloadSink(target, remotePath, progress, delta);
+        finished?.Invoke(sink);
         long id = client.NextId();
         (FileReady Ready, string Expected, string Actual) outcome;
         try
         {
             client.Register(id, sink);
-            await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = target.Position, PrefixSha256 = prefixSha256 },
-                FilesJsonContext.Default.FileGetRequest, cancellationToken).ConfigureAwait(false);
+            if (delta is null)
+            {
+                await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = target.Position, PrefixSha256 = prefixSha256 },
+                    FilesJsonContext.Default.FileGetRequest, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Delta = true },
+                    FilesJsonContext.Default.FileGetRequest, delta.Signature.ToArray(), cancellationToken).ConfigureAwait(false);
+            }
             outcome = await sink.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)

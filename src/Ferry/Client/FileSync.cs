@@ -236,7 +236,8 @@ public static class FileSync
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(file);
-        var transfer = new FileTransferOptions { Force = true, Resume = options?.Restart != true, Progress = progress };
+        // A file the destination has in another version goes as a delta (big enough ones; see FileTransferOptions.Delta).
+        var transfer = new FileTransferOptions { Force = true, Resume = options?.Restart != true, Progress = progress, Delta = file.Reason != "new" };
         if (plan.Direction == SyncDirection.Upload)
         {
             return await client.UploadAsync(plan.LocalOf(file.Path), plan.RemoteOf(file.Path), transfer, cancellationToken).ConfigureAwait(false);

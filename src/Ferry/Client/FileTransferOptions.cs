@@ -9,6 +9,14 @@ public sealed class FileTransferOptions
     /// <summary>Continue from the destination's <c>.part</c> file after checking its bytes by hash.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// When the destination already has a version of the file (1 MiB or more), send only what changed: the receiver
+    /// describes its copy in blocks and the sender sends new bytes plus references to those blocks (docs/protocol.md
+    /// §5.4.4). A delta does not resume; it is verified by SHA-256 like any transfer. Without a usable copy the file
+    /// goes whole.
+    /// </summary>
+    public bool Delta { get; init; }
+
     /// <summary>Called as bytes move (on the transfer's own task, at most once per chunk); keep it quick.</summary>
     public Action<FileTransferProgress>? Progress { get; init; }
 }
@@ -24,4 +32,11 @@ public readonly record struct FileTransferProgress(string Name, long Done, long 
 }
 
 /// <summary>A finished, verified transfer.</summary>
-public sealed record FileTransferResult(string RemotePath, string LocalPath, long Size, long BytesMoved, string Sha256, long ResumedFrom, bool Restarted, TimeSpan Elapsed);
+public sealed record FileTransferResult(string RemotePath, string LocalPath, long Size, long BytesMoved, string Sha256, long ResumedFrom, bool Restarted, TimeSpan Elapsed)
+{
+    /// <summary>For a delta transfer: bytes of the file the receiver took from its own copy (<see cref="BytesMoved"/> is then the delta's size); 0 otherwise.</summary>
+    public long DeltaBasisBytes { get; init; }
+
+    /// <summary>Whether the file went as a delta.</summary>
+    public bool Delta { get; init; }
+}

@@ -43,6 +43,7 @@ public static class MessageTypes
     public const string FileRemove = "file.remove";
     public const string FileMkdir = "file.mkdir";
     public const string FileReady = "file.ready";
+    public const string FileSig = "file.sig";
 
     public const string ChatJoin = "chat.join";
     public const string ChatLeave = "chat.leave";
@@ -76,7 +77,7 @@ public static class MessageTypes
     [
         Hello, Error, Ok, Cancel, Ping, Pong, Stats, AuthKeyStart, AuthKeyChallenge, AuthKeyProof, AuthScramStart,
         AuthScramChallenge, AuthScramFinal, AuthOk, Echo, ExecStart, ExecStdin, ExecStdout, ExecStderr, ExecSignal,
-        ExecResize, ExecExit, FilePut, FileGet, FileData, FileDone, FileList, FileStat, FileRemove, FileMkdir, FileReady,
+        ExecResize, ExecExit, FilePut, FileGet, FileData, FileDone, FileList, FileStat, FileRemove, FileMkdir, FileReady, FileSig,
         ChatJoin, ChatLeave, ChatSay, ChatMsg, ChatNick, ChatWho, ChatRooms, ChatEvent, TimeGet, ForwardOpen, ForwardReady,
         ForwardData, ForwardCredit, ForwardClose, ForwardListen, ForwardListening, ForwardIncoming, ForwardAccept, ForwardDecline
     ];

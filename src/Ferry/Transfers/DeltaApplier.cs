@@ -13,6 +13,9 @@ internal sealed class DeltaApplier(SafeFileHandle basis, long basisLength, int b
     private readonly long _blockCount = basisLength / blockSize + (basisLength % blockSize == 0 ? 0 : 1);
     private readonly List<DeltaOp> _ops = [];
 
+    /// <summary>Bytes of the rebuilt file taken from the basis so far.</summary>
+    public long CopiedBytes { get; private set; }
+
     /// <summary>Bytes of the rebuilt file written so far.</summary>
     public long Position => target.Position;
 
@@ -30,6 +33,7 @@ internal sealed class DeltaApplier(SafeFileHandle basis, long basisLength, int b
             long start = (long)op.FirstBlock * blockSize;
             long length = Math.Min((long)op.BlockCount * blockSize, basisLength - start);
             await CopyAsync(start, length, cancellationToken).ConfigureAwait(false);
+            CopiedBytes += length;
         }
     }
 

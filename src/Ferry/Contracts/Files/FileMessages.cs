@@ -34,6 +34,22 @@ public sealed record FilePutRequest
     /// renames it in one step and answers <c>ok</c> without <c>file.ready</c>. Null for the streamed upload.
     /// </summary>
     public string? Sha256 { get; init; }
+
+    /// <summary>
+    /// Set for a delta upload (docs/protocol.md §5.4.4): the <c>file.data</c> bodies are delta instructions against the
+    /// server's current file at <see cref="Path"/>, described by the <c>file.sig</c> answer these numbers come from.
+    /// </summary>
+    public FileDeltaBasis? Delta { get; init; }
+}
+
+/// <summary>The basis a delta is built against: the receiver's file as its signature described it.</summary>
+public sealed record FileDeltaBasis
+{
+    /// <summary>The signature's block size.</summary>
+    public int BlockSize { get; init; }
+
+    /// <summary>The basis file's length when its signature was made; the server refuses the delta if it changed.</summary>
+    public long Length { get; init; }
 }
 
 /// <summary>Limits of the files protocol both ends rely on (docs/protocol.md §5.4).</summary>
@@ -59,6 +75,12 @@ public sealed record FileGetRequest
 
     /// <summary>SHA-256 (hex) of those first <see cref="Offset"/> bytes, so the server can check them.</summary>
     public string? PrefixSha256 { get; init; }
+
+    /// <summary>
+    /// The body is the client's block signature of its own copy (docs/protocol.md §5.4.4); the server answers with a
+    /// delta against it (<see cref="FileReady.Delta"/>) instead of the file's bytes. Needs <see cref="Offset"/> 0.
+    /// </summary>
+    public bool Delta { get; init; }
 }
 
 /// <summary>
@@ -76,6 +98,9 @@ public sealed record FileReady
     public long Mtime { get; init; }
 
     public int? Mode { get; init; }
+
+    /// <summary>For a get: the <c>file.data</c> bodies that follow are delta instructions, not the file's bytes.</summary>
+    public bool Delta { get; init; }
 }
 
 /// <summary>Fields of <c>file.data</c>: the body is file content starting at <see cref="Offset"/>.</summary>

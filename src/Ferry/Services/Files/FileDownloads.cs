@@ -16,11 +16,78 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
     private int _streaming; // across all connections
 
 
-    public ValueTask GetAsync(RequestContext request, FileRequestScope scope)
+    /// <summary>The largest block signature a <c>file.get</c> with <c>delta</c> may carry.</summary>
+    internal const int MaxSignatureBytes = BlockSignature.HeaderBytes + BlockSignature.MaxBlocks * (4 + BlockSignature.StrongBytes);
+
+    public async ValueTask GetAsync(RequestContext request, FileRequestScope scope)
     {
         var get = request.Read(FilesJsonContext.Default.FileGetRequest);
         scope.Path = FileSandbox.RequirePath(get.Path, MessageTypes.FileGet);
         if (get.Offset < 0) throw new FerryException(ProtocolError.BadRequest, "file.get 'offset' must not be negative");
+        BlockSignature? signature = null;
+        if (get.Delta)
+        {
+            if (get.Offset != 0) throw new FerryException(ProtocolError.BadRequest, "file.get with 'delta' rebuilds the whole file: 'offset' must be 0");
+            if (request.Body.Length is 0 or > MaxSignatureBytes)
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"file.get with 'delta' carries the client's block signature in its body (1-{MaxSignatureBytes} bytes), not {request.Body.Length}");
+            }
+            var bytes = await request.Body.ReadAllAsync(MaxSignatureBytes, request.CancellationToken).ConfigureAwait(false);
+            signature = ParseSignature(bytes);
+        }
+        StartDownload(request, get, signature);
+    }
+
+    // A peer's signature: checked whole (header in range, exactly one entry per block) before anything is built on it.
+    private static BlockSignature ParseSignature(byte[] bytes)
+    {
+        var reader = new System.Buffers.SequenceReader<byte>(new System.Buffers.ReadOnlySequence<byte>(bytes));
+        if (!BlockSignature.TryRead(ref reader, out var signature))
+        {
+            throw new FerryException(ProtocolError.BadRequest,
+                $"the block signature is malformed: a block size of {BlockSignature.MinBlockBytes}-{BlockSignature.MaxBlockBytes}, at most {BlockSignature.MaxBlocks} blocks, and exactly one 20-byte entry per block");
+        }
+        return signature!;
+    }
+
+    /// <summary>
+    /// <c>file.sig</c>: the block signature of a file (docs/protocol.md §5.4.4), computed in the background and sent
+    /// as the body of <c>ok</c>. It reads the whole file, so it takes a download slot while it runs.
+    /// </summary>
+    public ValueTask SignatureAsync(RequestContext request, FileRequestScope scope)
+    {
+        var ask = request.Read(FilesJsonContext.Default.FilePathRequest);
+        scope.Path = FileSandbox.RequirePath(ask.Path, MessageTypes.FileSig);
+        RunInSlot(request, ask.Path, async ct =>
+        {
+            var opened = await io.RunAsync(() => root().OpenRead(ask.Path), ct).ConfigureAwait(false);
+            using var handle = opened.Handle;
+            long length = RandomAccess.GetLength(handle);
+            int blockSize = BlockSignature.ChooseBlockSize(length);
+            if (!BlockSignature.Fits(length, blockSize))
+            {
+                throw new FerryException(ProtocolError.Unsupported, $"'{FileSandbox.Printable(ask.Path)}' is too large for a delta ({length} bytes); send it whole");
+            }
+            var signature = await BlockSignature.ComputeAsync(handle, length, blockSize, ct).ConfigureAwait(false);
+            await request.ReplyAsync(MessageTypes.Ok, signature.ToArray(), ct).ConfigureAwait(false);
+        });
+        return ValueTask.CompletedTask;
+    }
+
+    private void StartDownload(RequestContext request, FileGetRequest get, BlockSignature? signature) =>
+        RunInSlot(request, get.Path, async ct =>
+        {
+            // Resolved and opened in one step, non-blocking and regular files only (a FIFO cannot hold the thread).
+            var opened = await io.RunAsync(() => root().OpenRead(get.Path), ct).ConfigureAwait(false);
+            var source = new SourceFile(opened.Handle);
+            await using var _ = source.ConfigureAwait(false);
+            if (signature is null) await SendAsync(request, source, opened, get, ct).ConfigureAwait(false);
+            else await SendDeltaAsync(request, source, opened, signature, ct).ConfigureAwait(false);
+        });
+
+    // Background work that reads a file: counted against the per-connection and server-wide download limits.
+    private void RunInSlot(RequestContext request, string path, Func<CancellationToken, Task> work)
+    {
         var slots = request.GetState(s_slots);
         if (!slots.TryTake(options.MaxDownloadsPerConnection))
         {
@@ -41,15 +108,11 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             {
                 try
                 {
-                    // Resolved and opened in one step, non-blocking and regular files only (a FIFO cannot hold the thread).
-                    var opened = await io.RunAsync(() => root().OpenRead(get.Path), ct).ConfigureAwait(false);
-                    var source = new SourceFile(opened.Handle);
-                    await using var _ = source.ConfigureAwait(false);
-                    await SendAsync(request, source, opened, get, ct).ConfigureAwait(false);
+                    await work(ct).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (FileErrors.IsFileSystemFailure(ex) && !request.CancellationToken.IsCancellationRequested)
                 {
-                    throw FileErrors.Map(ex, get.Path);
+                    throw FileErrors.Map(ex, path);
                 }
                 finally
                 {
@@ -66,7 +129,6 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             slots.Return();
             throw;
         }
-        return ValueTask.CompletedTask;
     }
 
     // The downloads streaming on one connection.
@@ -82,6 +144,24 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
         }
 
         public void Return() => Interlocked.Decrement(ref _taken);
+    }
+
+    // The delta against the client's signature: copy instructions for its blocks found in the file, literal data for the rest.
+    private static async Task SendDeltaAsync(RequestContext request, SourceFile source, OpenedFile opened, BlockSignature signature, CancellationToken ct)
+    {
+        await request.SendAsync(MessageTypes.FileReady, new FileReady
+        {
+            Length = source.Length,
+            Mtime = opened.MtimeMilliseconds,
+            Mode = opened.Mode,
+            Delta = true,
+        }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
+        using var hash = Sha256Hex.Create();
+        var matcher = new DeltaMatcher(signature);
+        var data = new FileData();
+        await matcher.MatchAsync(source.Handle, source.Length, hash,
+            (body, token) => request.SendAsync(MessageTypes.FileData, data, FilesJsonContext.Default.FileData, body, token), ct).ConfigureAwait(false);
+        await request.ReplyAsync(MessageTypes.FileDone, new FileDone { Sha256 = Sha256Hex.Of(hash) }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
     }
 
     private static async Task SendAsync(RequestContext request, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)

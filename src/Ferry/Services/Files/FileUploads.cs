@@ -35,6 +35,14 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             throw new FerryException(ProtocolError.Busy, $"this connection already has {options.MaxUploadsPerConnection} uploads open; finish one first");
         }
+        if (put.Delta is { } delta)
+        {
+            if (put.Sha256 is not null) throw new FerryException(ProtocolError.BadRequest, "file.put cannot carry both 'sha256' (a whole file) and 'delta'");
+            if (!BlockSignature.Fits(delta.Length, delta.BlockSize))
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"file.put 'delta' must have a 'blockSize' of {BlockSignature.MinBlockBytes}-{BlockSignature.MaxBlockBytes} and a 'length' of at most {BlockSignature.MaxBlocks} blocks");
+            }
+        }
         if (put.Sha256 is not null)
         {
             await PutWholeAsync(request, put, whole).ConfigureAwait(false);
@@ -48,18 +56,31 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         var partName = PartNames.ForUpload(place.Name, key);
         PartClaims.Claim? claim = null;
         PartFile part;
+        Microsoft.Win32.SafeHandles.SafeFileHandle? basis = null;
         try
         {
+            if (put.Delta is { } basisWanted)
+            {
+                // The basis is the file under the final name, opened through the sandbox like a download.
+                basis = (await io.RunAsync(() => root().OpenRead(path), request.CancellationToken).ConfigureAwait(false)).Handle;
+                long now = RandomAccess.GetLength(basis);
+                if (now != basisWanted.Length)
+                {
+                    throw new FerryException(ProtocolError.BadRequest, $"'{shown}' is {now} bytes now, not the {basisWanted.Length} its signature described; ask for a new file.sig");
+                }
+            }
             var partKey = place.ClaimKey(partName);
             claim = put.Resume
                 ? await claims.ClaimAsync(partKey, s_takeOverPatience, request.Time, request.CancellationToken).ConfigureAwait(false)
                 : claims.TryClaim(partKey);
             if (claim is null) throw new FerryException(ProtocolError.Busy, $"the same upload of '{shown}' is already in progress on another connection");
             var handle = await io.RunAsync(() => place.OpenPart(partName, PartFileMode), request.CancellationToken).ConfigureAwait(false);
-            part = await PartFile.AdoptAsync(handle, put.Resume, keepAtMost: put.Length, request.CancellationToken).ConfigureAwait(false);
+            // A delta rebuilds from byte 0: it never builds on a kept prefix.
+            part = await PartFile.AdoptAsync(handle, put.Resume && put.Delta is null, keepAtMost: put.Length, request.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            basis?.Dispose();
             claim?.Dispose();
             place.Dispose();
             if (FileErrors.IsLockConflict(ex))
@@ -68,7 +89,7 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             }
             throw;
         }
-        var upload = new Upload(put, place, partName, part, claim);
+        var upload = new Upload(put, place, partName, part, claim, basis);
         if (!uploads.TryAdd(request.Id, upload))
         {
             await upload.DisposeAsync().ConfigureAwait(false);
@@ -199,6 +220,11 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         var body = request.Body;
         try
         {
+            if (upload.Delta is { } applier)
+            {
+                await ApplyDeltaAsync(applier, body, upload.Request.Path, request.CancellationToken).ConfigureAwait(false);
+                return;
+            }
             if (data.Offset == 0 && part.Position != 0)
             {
                 // The client found the kept prefix did not match its file and starts over.
@@ -227,6 +253,26 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             await upload.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    // One body of delta instructions: read whole (at most a chunk), checked, then carried out into the .part.
+    private static async ValueTask ApplyDeltaAsync(DeltaApplier applier, Ferry.Connections.FrameBodyReader body, string path, CancellationToken cancellationToken)
+    {
+        if (body.Length > TransferBuffers.ChunkBytes)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"a delta file.data body is at most {TransferBuffers.ChunkBytes} bytes, not {body.Length}");
+        }
+        if (body.Length == 0) return;
+        var chunk = await body.ReadAtLeastAsync((int)body.Length, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await applier.ApplyAsync(chunk, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeltaException ex)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"the delta for '{FileSandbox.Printable(path)}' was refused: {ex.Message}; '{FileSandbox.Printable(path)}' is unchanged");
+        }
+        body.Advance(chunk.Length);
     }
 
     public async ValueTask DoneAsync(RequestContext request, FileRequestScope scope)

@@ -63,6 +63,7 @@ public sealed class FilesService : IFerryService
         .Map(MessageTypes.FileRemove, Mapped(_catalogue.RemoveAsync), Rights.FilesWrite)
         .Map(MessageTypes.FileMkdir, Mapped(_catalogue.MakeDirectoryAsync), Rights.FilesWrite)
         .Map(MessageTypes.FileGet, Mapped(_downloads.GetAsync), Rights.FilesRead)
+        .Map(MessageTypes.FileSig, Mapped(_downloads.SignatureAsync), Rights.FilesRead)
         .Map(MessageTypes.FileList, Mapped(_catalogue.ListAsync), Rights.FilesRead)
         .Map(MessageTypes.FileStat, Mapped(_catalogue.StatAsync), Rights.FilesRead);
 

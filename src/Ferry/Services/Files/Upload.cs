@@ -7,11 +7,15 @@ namespace Ferry.Services.Files;
 internal sealed class Upload : IAsyncDisposable
 {
     private readonly PartClaims.Claim _claim;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _basis;
     private int _disposed;
     private int _partClosed;
 
-    public Upload(FilePutRequest request, UploadPlace place, string partName, PartFile part, PartClaims.Claim claim)
+    public Upload(FilePutRequest request, UploadPlace place, string partName, PartFile part, PartClaims.Claim claim,
+        Microsoft.Win32.SafeHandles.SafeFileHandle? basis = null)
     {
+        _basis = basis;
+        if (basis is not null && request.Delta is { } delta) Delta = new DeltaApplier(basis, delta.Length, delta.BlockSize, part, request.Length);
         Request = request;
         Place = place;
         PartName = partName;
@@ -27,6 +31,9 @@ internal sealed class Upload : IAsyncDisposable
     public string PartName { get; }
 
     public PartFile Part { get; }
+
+    /// <summary>For a delta upload: rebuilds the file into <see cref="Part"/> from the basis (the current file) and the received instructions.</summary>
+    public DeltaApplier? Delta { get; }
 
     /// <summary>Closes the <c>.part</c> file (kept for resume unless the caller deletes it); the claim and the folder stay held.</summary>
     public async ValueTask ClosePartAsync()
@@ -46,6 +53,7 @@ internal sealed class Upload : IAsyncDisposable
         {
             _claim.Dispose();
             Place.Dispose();
+            _basis?.Dispose();
         }
     }
 }
