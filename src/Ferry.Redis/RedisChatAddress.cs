@@ -79,10 +79,12 @@ internal static class RedisChatAddress
     public static string Describe(string address)
     {
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri)) return "(not a Redis address)";
-        var builder = new UriBuilder(uri) { Password = uri.UserInfo.Contains(':', StringComparison.Ordinal) ? "***" : "" };
+        var user = uri.UserInfo.Split(':', 2);
+        var credentials = uri.UserInfo.Length == 0 ? "" : user.Length == 2 ? $"{user[0]}:***@" : "***@";
         var query = string.Join('&', uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.StartsWith("password=", StringComparison.OrdinalIgnoreCase) ? "password=***" : p));
-        builder.Query = query;
-        return builder.Uri.GetComponents(UriComponents.AbsoluteUri, UriFormat.SafeUnescaped).TrimEnd('/');
+        var port = uri.IsDefaultPort || uri.Port < 0 ? "" : ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+        var path = uri.AbsolutePath.TrimEnd('/');
+        return $"{uri.Scheme}://{credentials}{uri.Host}{port}{path}{(query.Length > 0 ? "?" + query : "")}";
     }
 }

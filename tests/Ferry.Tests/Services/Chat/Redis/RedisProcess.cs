@@ -17,15 +17,22 @@ public sealed class RedisProcess : IAsyncDisposable
     private Process? _process;
     private ConnectionMultiplexer? _admin;
 
-    private RedisProcess(int port) => Port = port;
+    private readonly bool _persist;
+
+    private RedisProcess(int port, bool persist)
+    {
+        Port = port;
+        _persist = persist;
+    }
 
     public int Port { get; }
 
     public string Address => $"redis://127.0.0.1:{Port}";
 
-    public static async Task<RedisProcess> StartAsync()
+    /// <summary>Starts one; <paramref name="persist"/> keeps an append-only file, so a restart finds the data again.</summary>
+    public static async Task<RedisProcess> StartAsync(bool persist = false)
     {
-        var redis = new RedisProcess(FreePort());
+        var redis = new RedisProcess(FreePort(), persist);
         await redis.StartAgainAsync();
         return redis;
     }
@@ -40,7 +47,7 @@ public sealed class RedisProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory, "--protected-mode", "no" })
+        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", _persist ? "yes" : "no", "--appendfsync", "always", "--dir", _directory, "--protected-mode", "no" })
         {
             start.ArgumentList.Add(arg);
         }
