@@ -60,12 +60,13 @@ internal static class ChatCommand
     private static async Task<IChatLink> JoinTcpAsync(ClientFactory connect, ParseResult result, string? target, string room, string nick, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(target)) throw new CliUsageException("give the server to chat on: ferry chat HOST[:PORT] (or --udp HOST:PORT for the UDP chat)");
-        var client = await FerryClient.ConnectAsync(connect.Options(result, target), ct).ConfigureAwait(false);
+        var options = connect.Options(result, target);
+        var client = await FerryClient.ConnectAsync(options, ct).ConfigureAwait(false);
         try
         {
             var session = await client.JoinChatAsync(room, nick, cancellationToken: ct).ConfigureAwait(false);
             var who = await session.WhoAsync(cancellationToken: ct).ConfigureAwait(false);
-            return new TcpChatLink(client, session, new Contracts.Chat.ChatJoinReply { Room = session.Room ?? room, Nick = session.Nick, Members = who });
+            return new TcpChatLink(token => FerryClient.ConnectAsync(options, token), client, session, new Contracts.Chat.ChatJoinReply { Room = session.Room ?? room, Nick = session.Nick, Members = who });
         }
         catch
         {

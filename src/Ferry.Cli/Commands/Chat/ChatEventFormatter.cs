@@ -30,6 +30,10 @@ internal sealed class ChatEventFormatter(bool colour)
             "join" => Dim($"[{time}] * {Strip(e.From)} joined {room}"),
             "leave" => Dim($"[{time}] * {Strip(e.From)} left {room}{(e.Reason is null or "left" ? "" : $" ({Strip(e.Reason)})")}"),
             "nick" => Dim($"[{time}] * {Strip(e.From)} is now known as {Strip(e.Nick)}"),
+            "notice" => Dim($"[{time}] * {text}"),
+            "degraded" => Dim($"[{time}] * chat is degraded: {Strip(e.Reason)}"),
+            "recovered" => Dim($"[{time}] * chat has recovered; messages can be sent again"),
+            "reset" => Dim($"[{time}] * the history of {room} was lost ({Strip(e.Reason)})"),
             _ => $"[{time}] {Strip(e.Kind)} {from} {text}",
         };
     }
