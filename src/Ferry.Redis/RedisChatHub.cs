@@ -45,6 +45,7 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
     private long _queueDrops;
     private int _degraded;
     private long _dropped;
+    private int _catchUpBeats;
 
     public RedisChatHub(ChatOptions options, RedisChatOptions redis, TimeProvider? time = null)
     {
@@ -156,11 +157,14 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
         });
     }
 
+    // Every restored connection (commands and subscription come back separately) catches up, and so do the next few
+    // beats: a message published before the subscription was back in place is found in the log, not lost.
     private void OnRestored()
     {
+        Volatile.Write(ref _catchUpBeats, 3);
+        Post(new CatchUp());
         if (Interlocked.Exchange(ref _degraded, 0) == 0) return;
         RedisChatLog.Restored(_log);
-        Post(new CatchUp());
         BroadcastAll(new ChatEventMessage { Kind = "recovered", Time = Now() });
     }
 
@@ -772,6 +776,11 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
             [Key("s:" + _serverId + ":alive"), Key("servers")],
             [_prefix, _serverId, (long)_redis.HeartbeatTimeToLive.TotalMilliseconds, Now(), (long)Options.EmptyRoomLifetime.TotalMilliseconds, _prefix + "events"]).ConfigureAwait(false))!;
         if ((long)result[1] > 0) RedisChatLog.Swept(_log, (long)result[1]);
+        if (Volatile.Read(ref _catchUpBeats) > 0)
+        {
+            Interlocked.Decrement(ref _catchUpBeats);
+            Post(new CatchUp());
+        }
         if (!first && (long)result[0] == 0) await ReassertAsync().ConfigureAwait(false);
         PendingLeave[] pending;
         lock (_pendingLeaves)
