@@ -16,6 +16,9 @@ if ! command -v chronyd >/dev/null 2>&1 && [ ! -x /usr/sbin/chronyd ]; then want
 command -v setpriv >/dev/null 2>&1 || want setpriv util-linux
 command -v tmux >/dev/null 2>&1 || want tmux tmux
 command -v strace >/dev/null 2>&1 || want strace strace
+# zsh and fish: 'ferry completion zsh|fish' loaded into the real shells (CompletionTests).
+command -v zsh >/dev/null 2>&1 || want zsh zsh
+command -v fish >/dev/null 2>&1 || want fish fish
 command -v node >/dev/null 2>&1 || want node nodejs
 # redis-server: the chat's Redis backplane tests (issue #20) start their own on a free loopback port.
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || want redis-server redis-server
