@@ -34,6 +34,7 @@ public sealed class ForwardTunnel : IAsyncDisposable
     /// <summary>Bytes read from the local socket and sent, and bytes received and written to it.</summary>
     public long BytesSent => _sink.Channel.BytesSent;
 
+    /// <summary>Bytes received from the far end so far.</summary>
     public long BytesReceived => _sink.Channel.BytesReceived;
 
     /// <summary>
@@ -63,6 +64,7 @@ public sealed class ForwardTunnel : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the stream (a <c>forward.close</c>, best effort) and stops relaying.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!_sink.ServerEnded) await _client.TrySendCancelAsync(Id).ConfigureAwait(false);

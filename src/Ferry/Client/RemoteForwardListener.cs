@@ -52,6 +52,7 @@ public sealed class RemoteForwardListener : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the server to stop listening (best effort); connections already accepted go on.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!Sink.Ended) await _client.TrySendCancelAsync(Id).ConfigureAwait(false);

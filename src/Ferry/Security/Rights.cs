@@ -11,6 +11,7 @@ public static class Rights
     public const string FilesWrite = "files:write";
     /// <summary>Join rooms and talk.</summary>
     public const string Chat = "chat";
+    /// <summary>Open tunnels (<c>forward.*</c>: <c>-L</c>, <c>-R</c>, <c>-D</c>).</summary>
     public const string Forward = "forward";
 
     /// <summary>Every right, as the shared key carries.</summary>

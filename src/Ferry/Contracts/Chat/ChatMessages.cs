@@ -5,8 +5,10 @@ namespace Ferry.Contracts.Chat;
 /// <summary><c>chat.join</c>: enter <see cref="Room"/> (leaving the current one); <see cref="Nick"/> claims a nick first.</summary>
 public sealed record ChatJoinRequest
 {
+    /// <summary>The room to enter; null for the default room.</summary>
     public string? Room { get; init; }
 
+    /// <summary>A nick to claim before joining; null keeps the current one (first: the login name).</summary>
     public string? Nick { get; init; }
 
     /// <summary>Resume: the last <c>seq</c> this client saw in the room (protocol.md, chat resume); with <see cref="Epoch"/>.</summary>
@@ -19,10 +21,13 @@ public sealed record ChatJoinRequest
 /// <summary>The <c>ok</c> answering <c>chat.join</c>; the room's events follow on the same id.</summary>
 public sealed record ChatJoinReply
 {
+    /// <summary>The room joined.</summary>
     public string Room { get; init; } = "";
 
+    /// <summary>The member's nick.</summary>
     public string Nick { get; init; } = "";
 
+    /// <summary>The nicks in the room, the new member included.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string[] Members { get; init; } = [];
 
@@ -47,12 +52,14 @@ public sealed record ChatJoinReply
 /// <summary><c>chat.say</c>: the body is the UTF-8 text; <see cref="Room"/>, when given, must be the joined room.</summary>
 public sealed record ChatSayRequest
 {
+    /// <summary>The joined room, when the client names it; another room is refused.</summary>
     public string? Room { get; init; }
 }
 
 /// <summary>The <c>ok</c> answering <c>chat.say</c>: the message's sequence number in its room.</summary>
 public sealed record ChatSayReply
 {
+    /// <summary>The message's number in its room (one order for every member).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long Seq { get; init; }
 }
@@ -60,26 +67,31 @@ public sealed record ChatSayReply
 /// <summary><c>chat.msg</c>: a private message to one nick; the body is the UTF-8 text.</summary>
 public sealed record ChatMsgRequest
 {
+    /// <summary>The nick the message is for.</summary>
     public string? To { get; init; }
 }
 
 /// <summary><c>chat.nick</c> request and reply.</summary>
 public sealed record ChatNickMessage
 {
+    /// <summary>The nick asked for (request) or now held (reply).</summary>
     public string? Nick { get; init; }
 }
 
 /// <summary><c>chat.who</c> request (room optional: the joined one) and reply.</summary>
 public sealed record ChatWhoMessage
 {
+    /// <summary>The room; null for the joined one.</summary>
     public string? Room { get; init; }
 
+    /// <summary>In the reply: the room's nicks.</summary>
     public string[]? Members { get; init; }
 }
 
 /// <summary>The <c>ok</c> answering <c>chat.rooms</c>.</summary>
 public sealed record ChatRoomsReply
 {
+    /// <summary>Every room with its member count.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public ChatRoomInfo[] Rooms { get; init; } = [];
 }
@@ -89,12 +101,15 @@ public sealed record ChatRoomInfo(string Name, [property: JsonIgnore(Condition =
 
 /// <summary>
 /// The fields of a <c>chat.event</c> frame; for <c>message</c> and <c>private</c> the body is the text.
-/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>.
+/// Kinds: <c>message</c>, <c>private</c>, <c>join</c>, <c>leave</c>, <c>nick</c>; with a Redis backplane also
+/// <c>degraded</c>, <c>recovered</c> and <c>reset</c> (protocol.md §5.5).
 /// </summary>
 public sealed record ChatEventMessage
 {
+    /// <summary>What happened: one of the kinds above.</summary>
     public string Kind { get; init; } = "";
 
+    /// <summary>The room it happened in; null for a private message.</summary>
     public string? Room { get; init; }
 
     /// <summary>Who sent the message, joined, left or changed nick (the old nick).</summary>

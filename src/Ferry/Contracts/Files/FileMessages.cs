@@ -8,8 +8,10 @@ namespace Ferry.Contracts.Files;
 /// </summary>
 public sealed record FilePutRequest
 {
+    /// <summary>Where the file goes, relative to the server's root (<c>/</c>-separated, no <c>..</c>).</summary>
     public string Path { get; init; } = "";
 
+    /// <summary>The file's size in bytes.</summary>
     public long Length { get; init; }
 
     /// <summary>Modification time, Unix milliseconds; 0 leaves the server's clock time.</summary>
@@ -18,8 +20,10 @@ public sealed record FilePutRequest
     /// <summary>Unix permission bits (0-0777); null keeps the server's default.</summary>
     public int? Mode { get; init; }
 
+    /// <summary>Overwrite a file that exists (otherwise <c>exists</c>).</summary>
     public bool Force { get; init; }
 
+    /// <summary>Continue from the bytes an earlier attempt left in the <c>.part</c> file.</summary>
     public bool Resume { get; init; }
 
     /// <summary>
@@ -68,6 +72,7 @@ public static class FileLimits
 /// <summary>Fields of <c>file.get</c>.</summary>
 public sealed record FileGetRequest
 {
+    /// <summary>The file to download, relative to the server's root.</summary>
     public string Path { get; init; } = "";
 
     /// <summary>Bytes the client already holds in its <c>.part</c> file.</summary>
@@ -89,14 +94,19 @@ public sealed record FileGetRequest
 /// </summary>
 public sealed record FileReady
 {
+    /// <summary>Where the data starts: the bytes the receiver already holds.</summary>
     public long Offset { get; init; }
 
+    /// <summary>SHA-256 (hex) of those first <see cref="Offset"/> bytes, so the other end can check they match.</summary>
     public string? PrefixSha256 { get; init; }
 
+    /// <summary>The whole file's size in bytes.</summary>
     public long Length { get; init; }
 
+    /// <summary>For a get: the file's modification time, Unix milliseconds.</summary>
     public long Mtime { get; init; }
 
+    /// <summary>For a get: the file's Unix permission bits.</summary>
     public int? Mode { get; init; }
 
     /// <summary>For a get: the <c>file.data</c> bodies that follow are delta instructions, not the file's bytes.</summary>
@@ -106,12 +116,14 @@ public sealed record FileReady
 /// <summary>Fields of <c>file.data</c>: the body is file content starting at <see cref="Offset"/>.</summary>
 public sealed record FileData
 {
+    /// <summary>Where in the file this frame's body belongs.</summary>
     public long Offset { get; init; }
 }
 
 /// <summary><c>file.done</c>: the sender's SHA-256 of the whole file, sent after the last byte.</summary>
 public sealed record FileDone
 {
+    /// <summary>SHA-256 (hex) of the whole file as the sender read it.</summary>
     public string? Sha256 { get; init; }
 
     /// <summary>The sender gives up; the receiver keeps the <c>.part</c> for a later resume.</summary>
@@ -121,16 +133,20 @@ public sealed record FileDone
 /// <summary>A finished upload, as confirmed by the server.</summary>
 public sealed record FileResult
 {
+    /// <summary>The file's path under the root.</summary>
     public string Path { get; init; } = "";
 
+    /// <summary>Its size in bytes.</summary>
     public long Length { get; init; }
 
+    /// <summary>Its SHA-256 (hex), verified by the server before the rename.</summary>
     public string Sha256 { get; init; } = "";
 }
 
 /// <summary>Fields of <c>file.list</c>, <c>file.stat</c>, <c>file.remove</c> and <c>file.mkdir</c>.</summary>
 public sealed record FilePathRequest
 {
+    /// <summary>The path, relative to the server's root; empty for the root itself.</summary>
     public string Path { get; init; } = "";
 
     /// <summary>list: walk sub-folders; remove: delete a folder with its contents.</summary>
@@ -152,11 +168,13 @@ public sealed record FileEntry
     /// <summary><c>file</c>, <c>dir</c> or <c>link</c>.</summary>
     public string Kind { get; init; } = "";
 
+    /// <summary>Size in bytes (0 for folders).</summary>
     public long Length { get; init; }
 
     /// <summary>Modification time, Unix milliseconds.</summary>
     public long Mtime { get; init; }
 
+    /// <summary>Unix permission bits, where the server has them.</summary>
     public int? Mode { get; init; }
 
     /// <summary>The file's SHA-256 (hex), in a listing asked for with <c>sha256</c>; null otherwise and for anything not a regular file.</summary>
@@ -166,8 +184,10 @@ public sealed record FileEntry
 /// <summary>The body of a <c>file.list</c> answer.</summary>
 public sealed record FileListing
 {
+    /// <summary>The folder listed.</summary>
     public string Path { get; init; } = "";
 
+    /// <summary>Its entries, in name order (depth first when recursive).</summary>
     public List<FileEntry> Entries { get; init; } = [];
 }
 

@@ -60,12 +60,14 @@ public sealed class ForwardReadyMessage
 /// <summary>Fields of <c>forward.data</c>: the body is stream bytes; <see cref="Eof"/> says the sender's side of the stream ended (a TCP FIN).</summary>
 public sealed class ForwardDataMessage
 {
+    /// <summary>The sender's side of the stream ended after this frame's bytes (a TCP FIN).</summary>
     public bool Eof { get; set; }
 }
 
 /// <summary>Fields of <c>forward.credit</c>: the receiver passed <see cref="Bytes"/> more bytes on, so the sender may send that many more.</summary>
 public sealed class ForwardCreditMessage
 {
+    /// <summary>How many more bytes the sender may send.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public long Bytes { get; set; }
 }
@@ -86,8 +88,10 @@ public sealed class ForwardListenRequest
 /// <summary>Fields of <c>forward.listening</c>: where the server listens (the real port when 0 was asked for).</summary>
 public sealed class ForwardListeningMessage
 {
+    /// <summary>The address the server listens on.</summary>
     public string? Bind { get; set; }
 
+    /// <summary>The port it listens on (the real one when 0 was asked for).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public int Port { get; set; }
 }
@@ -122,6 +126,7 @@ public sealed class ForwardAcceptRequest
 /// <summary>Fields of <c>forward.decline</c>, on the listener's id: the client will not take connection <see cref="Conn"/>; the server closes it.</summary>
 public sealed class ForwardDeclineMessage
 {
+    /// <summary>The number <c>forward.incoming</c> gave the connection.</summary>
     public long Conn { get; set; }
 }
 
