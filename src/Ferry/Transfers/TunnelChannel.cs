@@ -27,10 +27,13 @@ internal interface ITunnelFrames
 /// </summary>
 internal sealed class TunnelChannel : IDisposable
 {
+    // What the queue grows by: a frame's bytes land in a few large segments, each written to the socket in one call.
+    private const int SegmentBytes = 64 * 1024;
+
     // Queue what the peer sent without ever pausing the writer: the window, not the pipe, bounds it, and the writer is
     // the connection's read loop, which must never wait on one stream.
     private readonly Pipe _inbound = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0,
-        minimumSegmentSize: ForwardLimits.ChunkBytes, useSynchronizationContext: false));
+        minimumSegmentSize: SegmentBytes, useSynchronizationContext: false));
     private readonly SemaphoreSlim _creditArrived = new(0);
     private readonly CancellationTokenSource _aborted = new();
     private readonly ITunnelFrames _frames;
@@ -105,7 +108,7 @@ internal sealed class TunnelChannel : IDisposable
                 var span = segment.Span;
                 while (!span.IsEmpty)
                 {
-                    var target = writer.GetSpan(Math.Min(span.Length, ForwardLimits.ChunkBytes));
+                    var target = writer.GetSpan(Math.Min(span.Length, SegmentBytes));
                     int n = Math.Min(target.Length, span.Length);
                     span[..n].CopyTo(target);
                     writer.Advance(n);

@@ -9,7 +9,7 @@ namespace Ferry.Contracts.Forward;
 public static class ForwardLimits
 {
     /// <summary>The receive window a side offers when it names none: bytes the peer may send before <c>forward.credit</c>.</summary>
-    public const int DefaultWindowBytes = 512 * 1024;
+    public const int DefaultWindowBytes = 1024 * 1024;
 
     /// <summary>The smallest window a side may offer.</summary>
     public const int MinWindowBytes = 1024;
@@ -18,7 +18,7 @@ public static class ForwardLimits
     public const int MaxWindowBytes = 16 * 1024 * 1024;
 
     /// <summary>The most bytes one <c>forward.data</c> frame carries as Ferry sends it (a peer may send up to the window).</summary>
-    public const int ChunkBytes = 64 * 1024;
+    public const int ChunkBytes = 256 * 1024;
 
     /// <summary>Whether <paramref name="window"/> is a window a side may offer.</summary>
     public static bool IsValidWindow(long window) => window is >= MinWindowBytes and <= MaxWindowBytes;

@@ -18,10 +18,10 @@ public sealed class ForwardOptions
     public bool AllowAnyBindAddress { get; set; }
 
     /// <summary>Streams open at once on one connection.</summary>
-    public int MaxStreamsPerConnection { get; set; } = 256;
+    public int MaxStreamsPerConnection { get; set; } = 128;
 
     /// <summary>Streams open at once for one user, over all its connections (shared-key clients count as the user <c>key</c>).</summary>
-    public int MaxStreamsPerUser { get; set; } = 1024;
+    public int MaxStreamsPerUser { get; set; } = 512;
 
     /// <summary>Streams open at once on the whole server.</summary>
     public int MaxStreams { get; set; } = 4096;
