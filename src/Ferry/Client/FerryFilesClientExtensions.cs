@@ -45,13 +45,8 @@ public static class FerryFilesClientExtensions
         {
             // The server hashes any partial copy it kept before it answers: say so rather than sit at 0 %.
             if (options.Resume) options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, size) { Checking = true });
-            await client.Connection.SendAsync(MessageTypes.FilePut, id, new FilePutRequest
+            await client.Connection.SendAsync(MessageTypes.FilePut, id, PutRequest(remotePath, fullPath, size, lastWrite, options) with
             {
-                Path = remotePath,
-                Length = size,
-                Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
-                Mode = FileMetadata.ModeOf(fullPath),
-                Force = options.Force,
                 Resume = options.Resume,
                 Key = PartNames.KeyFor(fullPath, size, lastWrite),
             }, FilesJsonContext.Default.FilePutRequest, cancellationToken).ConfigureAwait(false);
@@ -109,13 +104,8 @@ public static class FerryFilesClientExtensions
         bool sending = false;
         try
         {
-            await client.Connection.SendAsync(MessageTypes.FilePut, id, new FilePutRequest
+            await client.Connection.SendAsync(MessageTypes.FilePut, id, PutRequest(remotePath, fullPath, size, lastWrite, options) with
             {
-                Path = remotePath,
-                Length = size,
-                Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
-                Mode = FileMetadata.ModeOf(fullPath),
-                Force = options.Force,
                 Key = PartNames.KeyFor(fullPath, size, lastWrite),
                 Delta = new FileDeltaBasis { BlockSize = signature.BlockSize, Length = signature.Length },
             }, FilesJsonContext.Default.FilePutRequest, cancellationToken).ConfigureAwait(false);
@@ -149,6 +139,16 @@ public static class FerryFilesClientExtensions
             client.Unregister(id);
         }
     }
+
+    // What every kind of upload says about the file; each adds its own fields (resume key, delta basis, inline hash).
+    private static FilePutRequest PutRequest(string remotePath, string fullPath, long size, DateTime lastWrite, FileTransferOptions options) => new()
+    {
+        Path = remotePath,
+        Length = size,
+        Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
+        Mode = FileMetadata.ModeOf(fullPath),
+        Force = options.Force,
+    };
 
     private static BlockSignature ParseSignature(ReadOnlyMemory<byte> bytes)
     {
@@ -184,13 +184,8 @@ public static class FerryFilesClientExtensions
         }
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, bytes.Length));
-        var response = await client.RequestAsync(MessageTypes.FilePut, new FilePutRequest
+        var response = await client.RequestAsync(MessageTypes.FilePut, PutRequest(remotePath, fullPath, bytes.Length, lastWrite, options) with
         {
-            Path = remotePath,
-            Length = bytes.Length,
-            Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
-            Mode = FileMetadata.ModeOf(fullPath),
-            Force = options.Force,
             Sha256 = sha,
         }, FilesJsonContext.Default.FilePutRequest, FilesJsonContext.Default.FileResult, bytes, cancellationToken).ConfigureAwait(false);
         options.Progress?.Invoke(new FileTransferProgress(remotePath, bytes.Length, bytes.Length));

@@ -4,6 +4,9 @@ using Ferry.Tests.Infrastructure;
 
 namespace Ferry.Tests.Services.Files;
 
+// The flat-memory test reads the whole process's managed heap, which every test running beside it moves too (once
+// 110 MiB under a full parallel run): this class runs on its own, after the parallel ones.
+[Collection(AloneCollection.Name)]
 public sealed class FileTransferTests : IDisposable
 {
     private readonly string _local = TempDirectory.Create("ferry-files-local");
