@@ -13,10 +13,12 @@ public sealed class FerryServer : IAsyncDisposable
     private readonly List<ListenOptions> _mainListeners;
     private readonly List<(string Name, ListenOptions Listener)> _extraListeners;
     private readonly IFerryService[] _services;
+    private readonly Func<(IPEndPoint? EndPoint, bool Https)>? _web;
 
     internal FerryServer(WebApplication app, List<ListenOptions> mainListeners, List<(string, ListenOptions)> extraListeners, FerryServerOptions options,
-        X509Certificate2? certificate, IFerryService[] services)
+        X509Certificate2? certificate, IFerryService[] services, Func<(IPEndPoint? EndPoint, bool Https)>? web = null)
     {
+        _web = web;
         _services = services;
         Certificate = certificate;
         CertificateFingerprint = certificate is null ? null : Security.Tls.CertificateFingerprint.Of(certificate);
@@ -40,6 +42,12 @@ public sealed class FerryServer : IAsyncDisposable
 
     /// <summary>The first TCP endpoint, as bound.</summary>
     public IPEndPoint? TcpEndPoint => _mainListeners.Select(l => l.EndPoint).OfType<IPEndPoint>().FirstOrDefault();
+
+    /// <summary>The web page's endpoint as bound (<see cref="FerryServerOptions.Web"/>), once started; null without one.</summary>
+    public IPEndPoint? WebEndPoint => _web?.Invoke().EndPoint;
+
+    /// <summary>The web page's address, <c>https://127.0.0.1:7180/</c> (or <c>http://</c> on plain HTTP); null without one.</summary>
+    public Uri? WebUrl => _web?.Invoke() is ({ } endPoint, var https) ? new Uri($"{(https ? "https" : "http")}://{endPoint}/") : null;
 
     /// <summary>An extra listener's bound endpoint by name (e.g. <c>tcp-echo</c>).</summary>
     public EndPoint? ExtraEndPoint(string name) => _extraListeners.FirstOrDefault(l => l.Name == name).Listener?.EndPoint;

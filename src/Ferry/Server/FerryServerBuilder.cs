@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Ferry.Connections;
@@ -122,6 +124,17 @@ public sealed class FerryServerBuilder
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options));
         }
 
+        var web = Options.Web;
+        bool webHttps = web is not null && !web.PlainHttp && security.Certificate is not null;
+        if (web is not null && !webHttps && !IPAddress.IsLoopback(web.EndPoint.Address))
+        {
+            throw new InvalidOperationException(
+                $"refusing to serve the web page over plain HTTP on {web.EndPoint}, which is not a loopback address: anyone on the network could read and change it, and browsers keep WebCrypto (the page's login) from plain-HTTP pages there. Serve HTTPS (drop http:// and --plaintext), or bind --web to 127.0.0.1");
+        }
+        if (webHttps) builder.WebHost.UseKestrelHttpsConfiguration();
+        ListenOptions? webListener = null;
+        FerryConnectionHandler? sessions = null;
+
         var mainListeners = new List<ListenOptions>();
         var extraListeners = new List<(string, ListenOptions)>();
         builder.WebHost.UseKestrelCore();
@@ -149,6 +162,7 @@ public sealed class FerryServerBuilder
                 Stats = Stats,
             };
             var handler = new FerryConnectionHandler(env);
+            sessions = handler;
             var securityLogger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Security");
             foreach (var endPoint in Options.Endpoints)
             {
@@ -158,6 +172,23 @@ public sealed class FerryServerBuilder
                     foreach (var middleware in _mainMiddleware) middleware(listen);
                     listen.Run(handler.OnConnectedAsync);
                     mainListeners.Add(listen);
+                });
+            }
+            if (web is not null)
+            {
+                kestrel.Listen(web.EndPoint, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    if (webHttps)
+                    {
+                        listen.UseHttps(new HttpsConnectionAdapterOptions
+                        {
+                            ServerCertificate = security.Certificate,
+                            SslProtocols = SslProtocols.Tls13,
+                            HandshakeTimeout = Options.HandshakeTimeout,
+                        });
+                    }
+                    webListener = listen;
                 });
             }
             foreach (var (name, endPoint, extraHandler) in _extraListeners)
@@ -170,8 +201,16 @@ public sealed class FerryServerBuilder
             }
         });
         var app = builder.Build();
+        if (web is not null)
+        {
+            app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+            var frontend = new Web.WebFrontend(Web.WebAssets.Embedded, () => sessions!, security.Gate, webHttps,
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Web"), app.Lifetime.ApplicationStopping);
+            app.Run(frontend.HandleAsync);
+        }
         _ = app.Services.GetRequiredService<ServerStats>(); // resolved once so the container owns (and disposes) it
-        return new FerryServer(app, mainListeners, extraListeners, Options, security.Certificate, [.. AddedServices]);
+        return new FerryServer(app, mainListeners, extraListeners, Options, security.Certificate, [.. AddedServices],
+            web is null ? null : () => (webListener?.IPEndPoint, webHttps));
     }
 
     private static void Listen(KestrelServerOptions kestrel, EndPoint endPoint, Action<ListenOptions> configure)

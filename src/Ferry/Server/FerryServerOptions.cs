@@ -11,6 +11,9 @@ public sealed class FerryServerOptions
     /// <summary>The main framed-protocol endpoints: <see cref="IPEndPoint"/> or <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>.</summary>
     public List<EndPoint> Endpoints { get; } = [];
 
+    /// <summary>The browser front end (<c>--web</c>): the page and the WebSocket binding; null (the default) for none.</summary>
+    public WebOptions? Web { get; set; }
+
     /// <summary>The state folder (certificate, keys, users, files); <c>~/.ferry</c> by default.</summary>
     public string DataDirectory { get; set; } = FerryPaths.DefaultHome();
 

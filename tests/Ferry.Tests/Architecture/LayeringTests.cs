@@ -64,7 +64,7 @@ public class LayeringTests(ITestOutputHelper output)
     internal static readonly string[] CliMayUseFromServer =
     [
         "Ferry.Server.FerryServer", "Ferry.Server.FerryServerBuilder", "Ferry.Server.FerryServerOptions", "Ferry.Server.FerryPaths",
-        "Ferry.Server.Authentication.AuthenticationOptions",
+        "Ferry.Server.Authentication.AuthenticationOptions", "Ferry.Server.WebOptions",
     ];
 
     private static string Layer(string ns)

@@ -37,6 +37,7 @@ internal static class ServeBanner
             UdpChat: Service<UdpChatRelay>(server)?.LocalEndPoint.ToString(),
             TcpEcho: server.ExtraEndPoint("tcp-echo") is { } tcp ? Describe(tcp) : null,
             UdpEcho: Service<UdpEchoListener>(server)?.LocalEndPoint.ToString(),
+            Web: server.WebUrl?.ToString(),
             Pid: Environment.ProcessId,
             StartedAt: UtcTimestampConverter.Text(DateTimeOffset.UtcNow));
     }
@@ -66,6 +67,7 @@ internal static class ServeBanner
             (r.Chat.SharedThrough is { } shared ? $", shared through {shared}" : ", in this process (--chat-redis shares it)"));
         cli.Out.WriteLine($"  NTP (SNTP):   {(r.Ntp is { } ntp ? "udp " + ntp : off + " (--ntp PORT)")}");
         cli.Out.WriteLine($"  UDP chat:     {(r.UdpChat is { } udpChat ? "udp " + udpChat : off + " (--udp-chat PORT)")}");
+        cli.Out.WriteLine($"  web page:     {r.Web ?? off + " (--web PORT)"}");
         cli.Out.WriteLine($"  raw TCP echo: {r.TcpEcho ?? off + " (--tcp-echo PORT)"}");
         cli.Out.WriteLine($"  raw UDP echo: {(r.UdpEcho is { } udpEcho ? "udp " + udpEcho : off + " (--udp-echo PORT)")}");
         cli.Out.WriteLine("Press Ctrl+C to stop.");
@@ -80,7 +82,7 @@ internal static class ServeBanner
 /// <summary>The start-up line of <c>ferry serve --json</c>; null means off (docs/cli-json.md).</summary>
 internal sealed record ServeReport(
     string[] Listening, bool Tls, string StateFolder, string? CertificateFingerprint, string KeyFile, ServeExecReport Exec,
-    ServeForwardReport Forward, ServeFilesReport Files, ServeChatReport Chat, string? Ntp, string? UdpChat, string? TcpEcho, string? UdpEcho, int Pid, string StartedAt);
+    ServeForwardReport Forward, ServeFilesReport Files, ServeChatReport Chat, string? Ntp, string? UdpChat, string? TcpEcho, string? UdpEcho, string? Web, int Pid, string StartedAt);
 
 internal sealed record ServeExecReport(bool Enabled, string? Directory, int MaxConcurrent, int MaxPerConnection, double? TimeoutSeconds);
 

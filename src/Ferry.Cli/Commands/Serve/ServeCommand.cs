@@ -45,6 +45,7 @@ internal static class ServeCommand
             new ChatServeOptions(),
             new SecurityServeOptions(),
             new FilesServeOptions(),
+            new WebServeOptions(),
         ];
         foreach (var group in groups) group.AddTo(command);
         command.SetAction(async (result, ct) =>
