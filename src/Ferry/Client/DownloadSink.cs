@@ -22,6 +22,7 @@ internal sealed class DownloadSink : IResponseSink
     private readonly DeltaBasis? _basis;
     private FileReady? _ready;
     private DeltaApplier? _delta;
+    private BodyDecompressor? _decompressor;
 
     public DownloadSink(IReceiveTarget writer, string name, Action<FileTransferProgress>? progress, DeltaBasis? basis = null)
     {
@@ -51,6 +52,7 @@ internal sealed class DownloadSink : IResponseSink
         {
             if (ReferenceEquals(header.Type, MessageTypes.Error))
             {
+                Release();
                 Fail(ErrorFrames.ToException(header));
             }
             else if (ReferenceEquals(header.Type, MessageTypes.FileReady))
@@ -69,6 +71,8 @@ internal sealed class DownloadSink : IResponseSink
                     await _writer.RestartAsync(cancellationToken).ConfigureAwait(false);
                     Restarted = true;
                 }
+                // The server agreed to compress: its bodies that shrank arrive as zstd frames.
+                if (FileCompression.IsKnown(ready.Compress)) _decompressor ??= new BodyDecompressor();
                 _ready = ready;
                 _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Length));
             }
@@ -77,6 +81,12 @@ internal sealed class DownloadSink : IResponseSink
                 var ready = _ready ?? throw new FerryException(ProtocolError.BadRequest, "file.data came before file.ready");
                 var data = header.ReadPayload(FilesJsonContext.Default.FileData);
                 BodyBytes += body.Length;
+                if (data.Zstd is { } claimed)
+                {
+                    await WriteCompressedAsync(ready, data.Offset, claimed, body, cancellationToken).ConfigureAwait(false);
+                    _progress?.Invoke(new FileTransferProgress(_name, _writer.Position, ready.Length));
+                    return;
+                }
                 if (_delta is { } delta)
                 {
                     await ApplyAsync(delta, body, cancellationToken).ConfigureAwait(false);
@@ -104,11 +114,13 @@ internal sealed class DownloadSink : IResponseSink
                 {
                     throw new FerryException(ProtocolError.IoError, $"'{_name}' ended after {_writer.Position} of {ready.Length} bytes");
                 }
+                Release();
                 _done.TrySetResult((ready, done.Sha256 ?? "", actual));
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            Release();
             Fail(ex);
         }
     }
@@ -119,15 +131,53 @@ internal sealed class DownloadSink : IResponseSink
         if (body.Length > TransferBuffers.ChunkBytes) throw new FerryException(ProtocolError.BadRequest, $"the server's delta for '{_name}' has a body of {body.Length} bytes, over the {TransferBuffers.ChunkBytes}-byte limit");
         if (body.Length == 0) return;
         var chunk = await body.ReadAtLeastAsync((int)body.Length, cancellationToken).ConfigureAwait(false);
+        await ApplyInstructionsAsync(delta, chunk, cancellationToken).ConfigureAwait(false);
+        body.Advance(chunk.Length);
+    }
+
+    private async ValueTask ApplyInstructionsAsync(DeltaApplier delta, System.Buffers.ReadOnlySequence<byte> instructions, CancellationToken cancellationToken)
+    {
         try
         {
-            await delta.ApplyAsync(chunk, cancellationToken).ConfigureAwait(false);
+            await delta.ApplyAsync(instructions, cancellationToken).ConfigureAwait(false);
         }
         catch (DeltaException ex)
         {
             throw new FerryException(ProtocolError.BadRequest, $"the server's delta for '{_name}' was refused: {ex.Message}");
         }
-        body.Advance(chunk.Length);
+    }
+
+    // A compressed body: checked before it is read, decompressed into at most what it claims, then used like a plain one.
+    private async ValueTask WriteCompressedAsync(FileReady ready, long offset, int claimed, FrameBodyReader body, CancellationToken cancellationToken)
+    {
+        var decompressor = _decompressor
+            ?? throw new FerryException(ProtocolError.BadRequest, $"the server sent '{_name}' compressed ('zstd'), which was not agreed");
+        ReadOnlyMemory<byte> bytes;
+        try
+        {
+            BodyDecompressor.Check(body.Length, claimed);
+            if (_delta is null && (offset != _writer.Position || claimed > ready.Length - _writer.Position))
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"file.data for '{_name}' at byte {offset} does not fit ({_writer.Position} of {ready.Length} written)");
+            }
+            var chunk = await body.ReadAtLeastAsync((int)body.Length, cancellationToken).ConfigureAwait(false);
+            bytes = decompressor.Decompress(chunk.Slice(0, body.Length), claimed);
+            body.Advance(body.Length);
+        }
+        catch (CompressedBodyException ex)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"the server's data for '{_name}' was refused: {ex.Message}");
+        }
+        var sequence = new System.Buffers.ReadOnlySequence<byte>(bytes);
+        if (_delta is { } delta) await ApplyInstructionsAsync(delta, sequence, cancellationToken).ConfigureAwait(false);
+        else await _writer.WriteAsync(sequence, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The decompression context goes back to the pool; only the read loop (this sink's frames) ever uses it.
+    private void Release()
+    {
+        _decompressor?.Dispose();
+        _decompressor = null;
     }
 
     public void Fail(Exception exception)

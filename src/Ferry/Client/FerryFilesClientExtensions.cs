@@ -52,6 +52,8 @@ public static class FerryFilesClientExtensions
             }, FilesJsonContext.Default.FilePutRequest, cancellationToken).ConfigureAwait(false);
             var ready = await sink.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
             sending = true;
+            // Compressed only when the server's file.ready agreed (an older server ignores the ask and gets plain data).
+            using var compressor = CompressorFor(ready);
 
             // Build on the server's partial copy only if it is the start of this file.
             if (ready.Offset > 0) options.Progress?.Invoke(new FileTransferProgress(remotePath, ready.Offset, size) { Checking = true });
@@ -60,11 +62,15 @@ public static class FerryFilesClientExtensions
             options.Progress?.Invoke(new FileTransferProgress(remotePath, offset, size));
             var sha = await source.SendAsync(client.Connection, id, sink.ThrowIfFailed,
                 options.Progress is { } progress ? position => progress(new FileTransferProgress(remotePath, position, size)) : null,
-                cancellationToken).ConfigureAwait(false);
+                compressor, cancellationToken).ConfigureAwait(false);
             sending = false;
             await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, cancellationToken).ConfigureAwait(false);
             var result = await sink.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new FileTransferResult(remotePath, fullPath, size, size - offset, result.Sha256, offset, restarted, clock.Elapsed);
+            return new FileTransferResult(remotePath, fullPath, size, size - offset, result.Sha256, offset, restarted, clock.Elapsed)
+            {
+                Compressed = compressor is not null,
+                WireBytes = compressor?.OutputBytes ?? size - offset,
+            };
         }
         catch (Exception ex) when (sending && ex is not FerryException)
         {
@@ -109,8 +115,9 @@ public static class FerryFilesClientExtensions
                 Key = PartNames.KeyFor(fullPath, size, lastWrite),
                 Delta = new FileDeltaBasis { BlockSize = signature.BlockSize, Length = signature.Length },
             }, FilesJsonContext.Default.FilePutRequest, cancellationToken).ConfigureAwait(false);
-            await sink.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var ready = await sink.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
             sending = true;
+            using var compressor = CompressorFor(ready);
             using var hash = Sha256Hex.Create();
             var matcher = new DeltaMatcher(signature);
             var data = new FileData();
@@ -118,8 +125,16 @@ public static class FerryFilesClientExtensions
             await matcher.MatchAsync(source.Handle, size, hash, async (body, token) =>
             {
                 sink.ThrowIfFailed();
-                await client.Connection.SendAsync(MessageTypes.FileData, id, data, FilesJsonContext.Default.FileData, body, token).ConfigureAwait(false);
-                wire += body.Length;
+                if (compressor is not null && compressor.TryCompress(body.Span, out var packed))
+                {
+                    await client.Connection.SendAsync(MessageTypes.FileData, id, new FileData { Zstd = body.Length }, FilesJsonContext.Default.FileData, packed, token).ConfigureAwait(false);
+                    wire += packed.Length;
+                }
+                else
+                {
+                    await client.Connection.SendAsync(MessageTypes.FileData, id, data, FilesJsonContext.Default.FileData, body, token).ConfigureAwait(false);
+                    wire += body.Length;
+                }
                 options.Progress?.Invoke(new FileTransferProgress(remotePath, Math.Min(size, matcher.LiteralBytes + matcher.MatchedBytes), size));
             }, cancellationToken).ConfigureAwait(false);
             sending = false;
@@ -127,7 +142,13 @@ public static class FerryFilesClientExtensions
             await client.Connection.SendAsync(MessageTypes.FileDone, id, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, cancellationToken).ConfigureAwait(false);
             var result = await sink.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
             options.Progress?.Invoke(new FileTransferProgress(remotePath, size, size));
-            return new FileTransferResult(remotePath, fullPath, size, wire, result.Sha256, 0, false, clock.Elapsed) { DeltaBasisBytes = matcher.MatchedBytes, Delta = true };
+            return new FileTransferResult(remotePath, fullPath, size, wire, result.Sha256, 0, false, clock.Elapsed)
+            {
+                DeltaBasisBytes = matcher.MatchedBytes,
+                Delta = true,
+                Compressed = compressor is not null,
+                WireBytes = wire + signature.WireBytes,
+            };
         }
         catch (Exception ex) when (sending && ex is not FerryException)
         {
@@ -148,7 +169,14 @@ public static class FerryFilesClientExtensions
         Mtime = FileMetadata.ToUnixMilliseconds(lastWrite),
         Mode = FileMetadata.ModeOf(fullPath),
         Force = options.Force,
+        Compress = options.Compress ? FileCompression.Zstd : null,
     };
+
+    // The receiver's file.ready decides: compress only what it agreed to take compressed.
+    private static BodyCompressor? CompressorFor(FileReady ready) => FileCompression.IsKnown(ready.Compress) ? new BodyCompressor() : null;
+
+    // Whether this server reads compressed bodies at all (its hello lists zstd): a whole-file put has no file.ready to agree in.
+    private static bool ServerReadsZstd(FerryClient client) => client.ServerHello.Compress?.Contains(FileCompression.Zstd) == true;
 
     private static BlockSignature ParseSignature(ReadOnlyMemory<byte> bytes)
     {
@@ -184,12 +212,27 @@ public static class FerryFilesClientExtensions
         }
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         options.Progress?.Invoke(new FileTransferProgress(remotePath, 0, bytes.Length));
-        var response = await client.RequestAsync(MessageTypes.FilePut, PutRequest(remotePath, fullPath, bytes.Length, lastWrite, options) with
+        var put = PutRequest(remotePath, fullPath, bytes.Length, lastWrite, options) with { Sha256 = sha, Compress = null };
+        ReadOnlyMemory<byte> body = bytes;
+        if (options.Compress && ServerReadsZstd(client))
         {
-            Sha256 = sha,
-        }, FilesJsonContext.Default.FilePutRequest, FilesJsonContext.Default.FileResult, bytes, cancellationToken).ConfigureAwait(false);
+            // Compressed in place of the file when the server reads zstd and it shrinks; the hash stays the file's. The
+            // context goes back at once (many small files are in flight), the compressed copy travels.
+            using var compressor = new BodyCompressor();
+            if (compressor.TryCompress(bytes, out var packed))
+            {
+                body = packed.ToArray();
+                put = put with { Zstd = bytes.Length };
+            }
+        }
+        var response = await client.RequestAsync(MessageTypes.FilePut, put, FilesJsonContext.Default.FilePutRequest, FilesJsonContext.Default.FileResult,
+            body, cancellationToken).ConfigureAwait(false);
         options.Progress?.Invoke(new FileTransferProgress(remotePath, bytes.Length, bytes.Length));
-        return new FileTransferResult(remotePath, fullPath, bytes.Length, bytes.Length, response.Payload?.Sha256 ?? sha, 0, false, clock.Elapsed);
+        return new FileTransferResult(remotePath, fullPath, bytes.Length, bytes.Length, response.Payload?.Sha256 ?? sha, 0, false, clock.Elapsed)
+        {
+            Compressed = put.Zstd is not null,
+            WireBytes = body.Length,
+        };
     }
 
     /// <summary>
@@ -242,7 +285,7 @@ public static class FerryFilesClientExtensions
         try
         {
             var delta = signature is null ? null : new DeltaBasis(basis!, signature);
-            outcome = await ReceiveAsync(client, remotePath, writer, writer.PrefixSha256, options.Progress, cancellationToken, delta, s => finished = s).ConfigureAwait(false);
+            outcome = await ReceiveAsync(client, remotePath, writer, writer.PrefixSha256, options.Progress, cancellationToken, delta, s => finished = s, options.Compress).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -261,15 +304,22 @@ public static class FerryFilesClientExtensions
         FileMetadata.Apply(partPath, outcome.Ready.Mtime, outcome.Ready.Mode);
         File.Move(partPath, fullPath, overwrite: options.Force);
         long resumedFrom = outcome.Restarted ? 0 : offset;
+        bool wasCompressed = FileCompression.IsKnown(outcome.Ready.Compress);
         if (outcome.Ready.Delta)
         {
             return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, finished!.BodyBytes, outcome.Actual, 0, false, clock.Elapsed)
             {
                 DeltaBasisBytes = finished.DeltaBasisBytes,
                 Delta = true,
+                Compressed = wasCompressed,
+                WireBytes = finished.BodyBytes + signature!.WireBytes,
             };
         }
-        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, outcome.Restarted, clock.Elapsed);
+        return new FileTransferResult(remotePath, fullPath, outcome.Ready.Length, outcome.Ready.Length - resumedFrom, outcome.Actual, resumedFrom, outcome.Restarted, clock.Elapsed)
+        {
+            Compressed = wasCompressed,
+            WireBytes = finished!.BodyBytes,
+        };
     }
 
     /// <summary>
@@ -285,15 +335,22 @@ public static class FerryFilesClientExtensions
         var clock = Stopwatch.StartNew();
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, client.Connection.Closed);
         using var target = new StreamReceiveTarget(destination, abort.Token);
-        var outcome = await ReceiveAsync(client, remotePath, target, prefixSha256: null, options?.Progress, cancellationToken).ConfigureAwait(false);
-        return new FileTransferResult(remotePath, "-", outcome.Ready.Length, outcome.Ready.Length, outcome.Actual, 0, false, clock.Elapsed);
+        DownloadSink? finished = null;
+        var outcome = await ReceiveAsync(client, remotePath, target, prefixSha256: null, options?.Progress, cancellationToken,
+            finished: s => finished = s, compressed: options?.Compress == true).ConfigureAwait(false);
+        return new FileTransferResult(remotePath, "-", outcome.Ready.Length, outcome.Ready.Length, outcome.Actual, 0, false, clock.Elapsed)
+        {
+            Compressed = FileCompression.IsKnown(outcome.Ready.Compress),
+            WireBytes = finished!.BodyBytes,
+        };
     }
 
     // One file.get into a target; throws HashMismatch when what arrived is not what the server sent.
     private static async Task<(FileReady Ready, string Actual, bool Restarted)> ReceiveAsync(FerryClient client, string remotePath, IReceiveTarget target,
         string? prefixSha256, Action<FileTransferProgress>? progress, CancellationToken cancellationToken, DeltaBasis? delta = null,
-        Action<DownloadSink>? finished = null)
+        Action<DownloadSink>? finished = null, bool compressed = false)
     {
+        var compress = compressed ? FileCompression.Zstd : null;
         var sink = new DownloadSink(target, remotePath, progress, delta);
         finished?.Invoke(sink);
         long id = client.NextId();
@@ -303,12 +360,12 @@ public static class FerryFilesClientExtensions
             client.Register(id, sink);
             if (delta is null)
             {
-                await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = target.Position, PrefixSha256 = prefixSha256 },
+                await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Offset = target.Position, PrefixSha256 = prefixSha256, Compress = compress },
                     FilesJsonContext.Default.FileGetRequest, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Delta = true },
+                await client.Connection.SendAsync(MessageTypes.FileGet, id, new FileGetRequest { Path = remotePath, Delta = true, Compress = compress },
                     FilesJsonContext.Default.FileGetRequest, delta.Signature.ToArray(), cancellationToken).ConfigureAwait(false);
             }
             outcome = await sink.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -29,6 +29,9 @@ public sealed class SyncOptions
 
     /// <summary>Paths left out on both sides.</summary>
     public SyncExcludes Excludes { get; init; } = SyncExcludes.None;
+
+    /// <summary>Compress file data (and deltas) on the wire where it shrinks (<see cref="FileTransferOptions.Compress"/>).</summary>
+    public bool Compress { get; init; }
 }
 
 /// <summary>One file a sync sends, with why: <c>new</c>, <c>size</c>, <c>mtime</c> or <c>checksum</c> (what differed).</summary>
@@ -237,7 +240,7 @@ public static class FileSync
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(file);
         // A file the destination has in another version goes as a delta (big enough ones; see FileTransferOptions.Delta).
-        var transfer = new FileTransferOptions { Force = true, Resume = options?.Restart != true, Progress = progress, Delta = file.Reason != "new" };
+        var transfer = new FileTransferOptions { Force = true, Resume = options?.Restart != true, Progress = progress, Delta = file.Reason != "new", Compress = options?.Compress == true };
         if (plan.Direction == SyncDirection.Upload)
         {
             return await client.UploadAsync(plan.LocalOf(file.Path), plan.RemoteOf(file.Path), transfer, cancellationToken).ConfigureAwait(false);

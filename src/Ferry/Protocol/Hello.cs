@@ -27,6 +27,12 @@ public sealed class HelloResponse
 
     /// <summary>The header limit in force after the handshake.</summary>
     public int MaxHeaderBytes { get; set; } = FrameCodec.DefaultMaxHeaderBytes;
+
+    /// <summary>
+    /// The compressions of file data the server reads (<c>["zstd"]</c>, docs/protocol.md §5.4.5); null from a server
+    /// that knows none, to which a client sends nothing compressed.
+    /// </summary>
+    public string[]? Compress { get; set; }
 }
 
 /// <summary>Protocol constants for the hello step.</summary>

@@ -13,6 +13,10 @@ namespace Ferry.Server;
 /// </summary>
 public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 {
+    // The compressions of file data this build reads (docs/protocol.md §5.4.5), listed in every hello: Transfers'
+    // FileCompression.Encodings, spelled here because the server layer does not reach into Transfers (a test holds them equal).
+    private static readonly string[] s_compress = ["zstd"];
+
     private readonly SessionEnvironment _env;
     private readonly ILogger _logger;
     // The exchanges open on this connection, by request id (guarded by itself; _background shares the lock).
@@ -329,6 +333,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
                 Auth = authenticator?.Methods ?? [],
                 Tls = IsTls,
                 MaxHeaderBytes = _env.Options.MaxHeaderBytes,
+                Compress = s_compress,
             }, ProtocolJsonContext.Default.HelloResponse, cancellationToken).ConfigureAwait(false);
             if (authenticator is null)
             {

@@ -71,6 +71,52 @@ internal static class FileDataSender
         }
     }
 
+    /// <summary>
+    /// Like <see cref="SendAsync"/>, but each chunk is read into a pooled buffer and sent compressed by
+    /// <paramref name="compressor"/> when that makes it smaller (<c>"zstd": N</c> on its frame), as it is otherwise.
+    /// <c>offset</c> counts the file's bytes either way, and the hash covers the uncompressed bytes.
+    /// </summary>
+    public static async Task SendCompressedAsync(FrameConnection connection, long id, SafeFileHandle file, long offset, long length, IncrementalHash hash,
+        BodyCompressor compressor, Action? beforeFrame = null, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var raw = System.Buffers.ArrayPool<byte>.Shared.Rent(TransferBuffers.ChunkBytes);
+        try
+        {
+            long position = offset;
+            long end = offset + length;
+            while (position < end)
+            {
+                beforeFrame?.Invoke();
+                int size = (int)Math.Min(TransferBuffers.ChunkBytes, end - position);
+                int got = 0;
+                while (got < size)
+                {
+                    // Nothing of the frame is written yet, so a file that ended early leaves the connection clean.
+                    int n = await RandomAccess.ReadAsync(file, raw.AsMemory(got, size - got), position + got, cancellationToken).ConfigureAwait(false);
+                    if (n == 0) throw new FileChangedException(position + got, end);
+                    got += n;
+                }
+                hash.AppendData(raw, 0, size);
+                if (compressor.TryCompress(raw.AsSpan(0, size), out var packed))
+                {
+                    await connection.SendAsync(MessageTypes.FileData, id, new FileData { Offset = position, Zstd = size },
+                        FilesJsonContext.Default.FileData, packed, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await connection.SendAsync(MessageTypes.FileData, id, new FileData { Offset = position },
+                        FilesJsonContext.Default.FileData, raw.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+                }
+                position += size;
+                progress?.Invoke(position);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
     private static async ValueTask PadAsync(FrameBodyWriter body, CancellationToken cancellationToken)
     {
         while (body.Remaining > 0)

@@ -61,10 +61,18 @@ internal sealed class SourceFile : IAsyncDisposable
     /// <param name="beforeFrame">Runs before each frame (say, to stop early when the peer already refused).</param>
     /// <param name="progress">Told the file position after each frame.</param>
     /// <param name="cancellationToken">Stops between frames; a frame begun is finished first.</param>
+    /// <param name="compressor">Compresses the chunks that shrink, when the receiver agreed to compression; null sends them as they are.</param>
     public async Task<string> SendAsync(FrameConnection connection, long id, Action? beforeFrame = null, Action<long>? progress = null,
-        CancellationToken cancellationToken = default)
+        BodyCompressor? compressor = null, CancellationToken cancellationToken = default)
     {
-        await FileDataSender.SendAsync(connection, id, _handle, Offset, Length - Offset, _hash, beforeFrame, progress, cancellationToken).ConfigureAwait(false);
+        if (compressor is null)
+        {
+            await FileDataSender.SendAsync(connection, id, _handle, Offset, Length - Offset, _hash, beforeFrame, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await FileDataSender.SendCompressedAsync(connection, id, _handle, Offset, Length - Offset, _hash, compressor, beforeFrame, progress, cancellationToken).ConfigureAwait(false);
+        }
         return Sha256Hex.Of(_hash);
     }
 

@@ -25,6 +25,9 @@ internal sealed record TransferReport
     /// <summary>Bytes that crossed the network this time.</summary>
     public long MovedBytes { get; init; }
 
+    /// <summary>File data on the wire, all files (compressed, deltas with their signatures).</summary>
+    public long WireBytes { get; init; }
+
     public DateTimeOffset StartedAt { get; init; }
 
     public DateTimeOffset FinishedAt { get; init; }
@@ -52,6 +55,15 @@ internal sealed record TransferReportFile
 
     /// <summary>A partial copy was there but did not match, so the whole file was sent.</summary>
     public bool Restarted { get; init; }
+
+    /// <summary>File data on the wire: after compression; for a delta its instructions and the block signature.</summary>
+    public long WireBytes { get; init; }
+
+    /// <summary>Went as a delta against the destination's copy.</summary>
+    public bool Delta { get; init; }
+
+    /// <summary>Its data went compressed (-z, agreed to by the other end).</summary>
+    public bool Compressed { get; init; }
 
     public string Sha256 { get; init; } = "";
 
@@ -93,6 +105,9 @@ internal sealed record SyncReport
 
     public long ResumedBytes { get; init; }
 
+    /// <summary>File data on the wire, all files (compressed, deltas with their signatures).</summary>
+    public long WireBytes { get; init; }
+
     public DateTimeOffset StartedAt { get; init; }
 
     public double DurationSeconds { get; init; }
@@ -112,6 +127,15 @@ internal sealed record SyncReportFile
     public long MovedBytes { get; init; }
 
     public long ResumedBytes { get; init; }
+
+    /// <summary>File data on the wire: after compression; for a delta its instructions and the block signature.</summary>
+    public long WireBytes { get; init; }
+
+    /// <summary>Went as a delta against the destination's copy.</summary>
+    public bool Delta { get; init; }
+
+    /// <summary>Its data went compressed (-z, agreed to by the other end).</summary>
+    public bool Compressed { get; init; }
 
     /// <summary>Empty in a dry run.</summary>
     public string Sha256 { get; init; } = "";

@@ -42,7 +42,7 @@ internal static class GetCommand
             bool recursive = result.GetValue(transfer.Recursive);
             var output = transfer.Output(result);
             await using var client = await connect.ConnectAsync(result, ct).ConfigureAwait(false);
-            if (to == "-") return await GetStdoutAsync(cli, client, names, output, ct).ConfigureAwait(false);
+            if (to == "-") return await GetStdoutAsync(cli, client, names, output, result.GetValue(transfer.Compress), ct).ConfigureAwait(false);
 
             var entries = new List<FileEntry>();
             for (int i = 0; i < names.Count; i++)
@@ -91,13 +91,13 @@ internal static class GetCommand
             {
                 ThrowIfTaken(job.Destination, force); // it may have appeared since
                 return await client.DownloadAsync(job.Source, job.Destination,
-                    new FileTransferOptions { Force = force, Resume = !result.GetValue(transfer.Restart), Progress = progress }, ct).ConfigureAwait(false);
+                    new FileTransferOptions { Force = force, Resume = !result.GetValue(transfer.Restart), Compress = result.GetValue(transfer.Compress), Progress = progress }, ct).ConfigureAwait(false);
             }, ct, new TransferWindow(FileLimits.DownloadsPerConnection)).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> GetStdoutAsync(CliContext cli, FerryClient client, List<string> names, TransferOutput output, CancellationToken ct)
+    private static async Task<int> GetStdoutAsync(CliContext cli, FerryClient client, List<string> names, TransferOutput output, bool compress, CancellationToken ct)
     {
         if (names.Count != 1) throw new CliUsageException("stdout (-) takes exactly one remote file");
         if (output == TransferOutput.Json) throw new CliUsageException("--json and stdout (-) both want stdout; use one");
@@ -105,7 +105,7 @@ internal static class GetCommand
         if (entry.Kind == FileKinds.Directory) throw new CliUsageException($"'{names[0]}' is a folder; only a file can go to stdout");
         var renderer = new TransferRenderer(cli, "get", output, TimeProvider.System);
         return await renderer.RunAsync([new TransferJob(names[0], "-", entry.Length)], resumable: false, [],
-            (job, progress) => client.DownloadAsync(job.Source, cli.StdOut, new FileTransferOptions { Progress = progress }, ct), ct).ConfigureAwait(false);
+            (job, progress) => client.DownloadAsync(job.Source, cli.StdOut, new FileTransferOptions { Compress = compress, Progress = progress }, ct), ct).ConfigureAwait(false);
     }
 
     private static async Task<FileEntry> StatAsync(FerryClient client, List<string> names, int index, CancellationToken ct)

@@ -67,13 +67,13 @@ internal static class PutCommand
                 }, ct).ConfigureAwait(false);
             var renderer = new TransferRenderer(cli, "put", output, TimeProvider.System);
             return await renderer.RunAsync(jobs, resumable: true, skipped, (job, progress) => client.UploadAsync(job.Source, job.Destination,
-                new FileTransferOptions { Force = options.Force, Resume = options.Resume, Progress = progress }, ct), ct, window).ConfigureAwait(false);
+                new FileTransferOptions { Force = options.Force, Resume = options.Resume, Compress = options.Compress, Progress = progress }, ct), ct, window).ConfigureAwait(false);
         });
         return command;
     }
 
     private static FileTransferOptions Options(ParseResult result, TransferOptions transfer) =>
-        new() { Force = result.GetValue(transfer.Force), Resume = !result.GetValue(transfer.Restart) };
+        new() { Force = result.GetValue(transfer.Force), Resume = !result.GetValue(transfer.Restart), Compress = result.GetValue(transfer.Compress) };
 
     private static async Task<bool> IsRemoteFolderAsync(FerryClient client, string path, CancellationToken ct)
     {
@@ -116,7 +116,7 @@ internal static class PutCommand
             var renderer = new TransferRenderer(cli, "put", output, TimeProvider.System);
             return await renderer.RunAsync([new TransferJob("-", to, size)], resumable: false, [], async (job, progress) =>
             {
-                var sent = await client.UploadAsync(spool, job.Destination, new FileTransferOptions { Force = force, Progress = progress }, ct).ConfigureAwait(false);
+                var sent = await client.UploadAsync(spool, job.Destination, new FileTransferOptions { Force = force, Compress = result.GetValue(transfer.Compress), Progress = progress }, ct).ConfigureAwait(false);
                 return sent with { LocalPath = "-" };
             }, ct).ConfigureAwait(false);
         }

@@ -25,6 +25,7 @@ internal static class SyncCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var restart = new Option<bool>("--restart") { Description = "Throw away partial copies an interrupted sync left (by default they are checked by hash and continued)" };
+        var compress = TransferOptions.CompressOption();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var json = CommonOptions.Json();
         var command = new Command("sync",
@@ -43,6 +44,7 @@ internal static class SyncCommand
         command.Add(dryRun);
         command.Add(exclude);
         command.Add(restart);
+        command.Add(compress);
         command.Add(quiet);
         command.Add(json);
         command.SetAction(async (result, ct) =>
@@ -76,6 +78,7 @@ internal static class SyncCommand
                 Delete = result.GetValue(delete),
                 Restart = result.GetValue(restart),
                 Excludes = excludes,
+                Compress = result.GetValue(compress),
             };
             var output = result.GetValue(json) ? TransferOutput.Json : result.GetValue(quiet) ? TransferOutput.Quiet : TransferOutput.Text;
             await using var client = await FerryClient.ConnectAsync(connect.Options(result, host), ct).ConfigureAwait(false);
@@ -109,11 +112,11 @@ internal static class SyncCommand
             }
             else if (output == TransferOutput.Text)
             {
-                long moved = ordered.Sum(s => s.Result.BytesMoved);
                 long resumed = ordered.Sum(s => s.Result.ResumedFrom);
                 var resumedText = resumed > 0 ? $" ({ByteSizes.Format(resumed)} resumed)" : "";
-                cli.Error.WriteLine($"sent {Count(ordered.Count, "file")}, {ByteSizes.Format(ordered.Sum(s => s.Result.Size))}{resumedText}; " +
-                    $"{plan.Unchanged} unchanged; deleted {plan.Delete.Count}{Folders(plan)}{Skipped(plan)} in {ByteSizes.Seconds(elapsed)}, {ByteSizes.Rate(moved, elapsed)}");
+                var results = ordered.Select(s => s.Result).ToList();
+                cli.Error.WriteLine($"sent {Count(ordered.Count, "file")}, {ByteSizes.Format(ordered.Sum(s => s.Result.Size))}{resumedText}{TransferRenderer.WireNote(results)}; " +
+                    $"{plan.Unchanged} unchanged; deleted {plan.Delete.Count}{Folders(plan)}{Skipped(plan)} in {ByteSizes.Seconds(elapsed)}, {TransferRenderer.FileRate(results, elapsed)}");
             }
             return ExitCodes.Ok;
         });
@@ -175,6 +178,9 @@ internal static class SyncCommand
                 Reason = s.File.Reason,
                 MovedBytes = s.Result.BytesMoved,
                 ResumedBytes = s.Result.ResumedFrom,
+                WireBytes = s.Result.WireBytes,
+                Delta = s.Result.Delta,
+                Compressed = s.Result.Compressed,
                 Sha256 = s.Result.Sha256,
             })],
         Deleted = [.. plan.Delete],
@@ -184,6 +190,7 @@ internal static class SyncCommand
         TotalBytes = dryRun ? plan.SendBytes : sent.Sum(s => s.Result.Size),
         MovedBytes = sent.Sum(s => s.Result.BytesMoved),
         ResumedBytes = sent.Sum(s => s.Result.ResumedFrom),
+        WireBytes = sent.Sum(s => s.Result.WireBytes),
         StartedAt = started,
         DurationSeconds = Math.Round(elapsed.TotalSeconds, 3),
     };

@@ -25,6 +25,14 @@ internal sealed class TransferOptions
 
     public Option<bool> Force { get; } = new("--force", "-f") { Description = "Overwrite files that already exist at the destination" };
 
+    public Option<bool> Compress { get; } = CompressOption();
+
+    /// <summary>--compress / -z, the same for put, get and sync.</summary>
+    public static Option<bool> CompressOption() => new("--compress", "-z")
+    {
+        Description = "Compress file data on the wire with zstd where it shrinks (text, logs, sources); already-compressed data goes as it is. An older server gets it uncompressed",
+    };
+
     public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print nothing but errors" };
 
     public Option<bool> Json { get; } = CommonOptions.Json();
@@ -36,6 +44,7 @@ internal sealed class TransferOptions
         command.Add(Restart);
         command.Add(Resume);
         command.Add(Force);
+        command.Add(Compress);
         command.Add(Quiet);
         command.Add(Json);
     }

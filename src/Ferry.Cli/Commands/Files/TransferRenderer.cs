@@ -156,15 +156,43 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
         }
     }
 
+    /// <summary>
+    /// What went on the wire when that was not the files themselves: " (1.7 MiB on the wire, as a delta)"; empty
+    /// otherwise. Says how, so "sent 1.0 GiB" for a delta of a megabyte does not read as a gigabyte moved.
+    /// </summary>
+    internal static string WireNote(IEnumerable<FileTransferResult> results)
+    {
+        bool delta = false, compressed = false;
+        long wire = 0;
+        foreach (var result in results)
+        {
+            delta |= result.Delta;
+            compressed |= result.Compressed;
+            wire += result.WireBytes;
+        }
+        if (!delta && !compressed) return "";
+        var how = (delta, compressed) switch
+        {
+            (true, true) => "as deltas, compressed",
+            (true, false) => "as deltas",
+            _ => "compressed",
+        };
+        return $" ({ByteSizes.Format(wire)} on the wire, {how})";
+    }
+
+    /// <summary>The files' own bytes per second (what was not there already): a delta or compression moves fewer on the wire.</summary>
+    internal static string FileRate(IEnumerable<FileTransferResult> results, TimeSpan elapsed) =>
+        ByteSizes.Rate(results.Sum(r => r.Size - r.ResumedFrom), elapsed);
+
     private string Summary(List<(TransferJob Job, FileTransferResult Result)> results, TimeSpan elapsed)
     {
         long size = results.Sum(r => r.Result.Size);
-        long moved = results.Sum(r => r.Result.BytesMoved);
         long resumed = results.Sum(r => r.Result.ResumedFrom);
         int restarted = results.Count(r => r.Result.Restarted);
         var text = new StringBuilder($"{Past} {results.Count} file{(results.Count == 1 ? "" : "s")}, {ByteSizes.Format(size)}");
         if (resumed > 0) text.Append($" ({ByteSizes.Format(resumed)} resumed)");
-        text.Append($" in {ByteSizes.Seconds(elapsed)}, {ByteSizes.Rate(moved, elapsed)}");
+        text.Append(WireNote(results.Select(r => r.Result)));
+        text.Append($" in {ByteSizes.Seconds(elapsed)}, {FileRate(results.Select(r => r.Result), elapsed)}");
         if (restarted > 0)
         {
             text.Append($"; {restarted} partial cop{(restarted == 1 ? "y" : "ies")} did not match and {(restarted == 1 ? "was" : "were")} {Past} whole");
@@ -184,6 +212,9 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
             ResumedBytes = r.Result.ResumedFrom,
             MovedBytes = r.Result.BytesMoved,
             Restarted = r.Result.Restarted,
+            WireBytes = r.Result.WireBytes,
+            Delta = r.Result.Delta,
+            Compressed = r.Result.Compressed,
             Sha256 = r.Result.Sha256,
             DurationSeconds = Math.Round(r.Result.Elapsed.TotalSeconds, 3),
         })],
@@ -192,6 +223,7 @@ internal sealed class TransferRenderer(CliContext cli, string verb, TransferOutp
         TotalBytes = results.Sum(r => r.Result.Size),
         ResumedBytes = results.Sum(r => r.Result.ResumedFrom),
         MovedBytes = results.Sum(r => r.Result.BytesMoved),
+        WireBytes = results.Sum(r => r.Result.WireBytes),
         StartedAt = started,
         FinishedAt = finished,
         DurationSeconds = Math.Round(elapsed.TotalSeconds, 3),

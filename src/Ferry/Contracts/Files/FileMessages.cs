@@ -44,6 +44,18 @@ public sealed record FilePutRequest
     /// server's current file at <see cref="Path"/>, described by the <c>file.sig</c> answer these numbers come from.
     /// </summary>
     public FileDeltaBasis? Delta { get; init; }
+
+    /// <summary>
+    /// <c>zstd</c> asks for compressed <c>file.data</c> bodies (docs/protocol.md §5.4.5); a server that agrees says so
+    /// in <see cref="FileReady.Compress"/>. Null: no compression.
+    /// </summary>
+    public string? Compress { get; init; }
+
+    /// <summary>
+    /// For a whole-file upload (<see cref="Sha256"/> set) whose body is one zstd frame: the bytes it decompresses to,
+    /// which must be <see cref="Length"/>. Sent only to a server whose <c>hello</c> lists <c>zstd</c>. Null: the body is the file.
+    /// </summary>
+    public int? Zstd { get; init; }
 }
 
 /// <summary>The basis a delta is built against: the receiver's file as its signature described it.</summary>
@@ -86,6 +98,9 @@ public sealed record FileGetRequest
     /// delta against it (<see cref="FileReady.Delta"/>) instead of the file's bytes. Needs <see cref="Offset"/> 0.
     /// </summary>
     public bool Delta { get; init; }
+
+    /// <summary><c>zstd</c> asks the server to compress the <c>file.data</c> bodies that shrink (docs/protocol.md §5.4.5).</summary>
+    public string? Compress { get; init; }
 }
 
 /// <summary>
@@ -111,6 +126,12 @@ public sealed record FileReady
 
     /// <summary>For a get: the <c>file.data</c> bodies that follow are delta instructions, not the file's bytes.</summary>
     public bool Delta { get; init; }
+
+    /// <summary>
+    /// The compression the receiver agreed to (<c>zstd</c>), echoing the request's <c>compress</c>; null when the
+    /// transfer goes uncompressed (not asked for, or a peer that does not know compression).
+    /// </summary>
+    public string? Compress { get; init; }
 }
 
 /// <summary>Fields of <c>file.data</c>: the body is file content starting at <see cref="Offset"/>.</summary>
@@ -118,6 +139,12 @@ public sealed record FileData
 {
     /// <summary>Where in the file this frame's body belongs.</summary>
     public long Offset { get; init; }
+
+    /// <summary>
+    /// Set when the body is one zstd frame (docs/protocol.md §5.4.5): the bytes it decompresses to (1 to 1,048,576),
+    /// which are what <see cref="Offset"/> counts. Null: the body is the data itself.
+    /// </summary>
+    public int? Zstd { get; init; }
 }
 
 /// <summary><c>file.done</c>: the sender's SHA-256 of the whole file, sent after the last byte.</summary>

@@ -81,8 +81,10 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             var opened = await io.RunAsync(() => root().OpenRead(get.Path), ct).ConfigureAwait(false);
             var source = new SourceFile(opened.Handle);
             await using var _ = source.ConfigureAwait(false);
-            if (signature is null) await SendAsync(request, source, opened, get, ct).ConfigureAwait(false);
-            else await SendDeltaAsync(request, source, opened, signature, ct).ConfigureAwait(false);
+            // Asked for and known: every body that shrinks goes compressed (file.ready says so; an unknown ask goes plain).
+            using var compressor = FileCompression.IsKnown(get.Compress) ? new BodyCompressor() : null;
+            if (signature is null) await SendAsync(request, source, opened, get, compressor, ct).ConfigureAwait(false);
+            else await SendDeltaAsync(request, source, opened, signature, compressor, ct).ConfigureAwait(false);
         });
 
     // Background work that reads a file: counted against the per-connection and server-wide download limits.
@@ -147,7 +149,8 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
     }
 
     // The delta against the client's signature: copy instructions for its blocks found in the file, literal data for the rest.
-    private static async Task SendDeltaAsync(RequestContext request, SourceFile source, OpenedFile opened, BlockSignature signature, CancellationToken ct)
+    private static async Task SendDeltaAsync(RequestContext request, SourceFile source, OpenedFile opened, BlockSignature signature,
+        BodyCompressor? compressor, CancellationToken ct)
     {
         await request.SendAsync(MessageTypes.FileReady, new FileReady
         {
@@ -155,16 +158,20 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             Mtime = opened.MtimeMilliseconds,
             Mode = opened.Mode,
             Delta = true,
+            Compress = compressor is null ? null : FileCompression.Zstd,
         }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
         using var hash = Sha256Hex.Create();
         var matcher = new DeltaMatcher(signature);
         var data = new FileData();
-        await matcher.MatchAsync(source.Handle, source.Length, hash,
-            (body, token) => request.SendAsync(MessageTypes.FileData, data, FilesJsonContext.Default.FileData, body, token), ct).ConfigureAwait(false);
+        await matcher.MatchAsync(source.Handle, source.Length, hash, (body, token) =>
+            compressor is not null && compressor.TryCompress(body.Span, out var packed)
+                ? request.SendAsync(MessageTypes.FileData, new FileData { Zstd = body.Length }, FilesJsonContext.Default.FileData, packed, token)
+                : request.SendAsync(MessageTypes.FileData, data, FilesJsonContext.Default.FileData, body, token), ct).ConfigureAwait(false);
         await request.ReplyAsync(MessageTypes.FileDone, new FileDone { Sha256 = Sha256Hex.Of(hash) }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
     }
 
-    private static async Task SendAsync(RequestContext request, SourceFile source, OpenedFile opened, FileGetRequest get, CancellationToken ct)
+    private static async Task SendAsync(RequestContext request, SourceFile source, OpenedFile opened, FileGetRequest get, BodyCompressor? compressor,
+        CancellationToken ct)
     {
         await source.ResumeAsync(get.Offset, get.PrefixSha256, ct).ConfigureAwait(false);
         await request.SendAsync(MessageTypes.FileReady, new FileReady
@@ -173,9 +180,10 @@ internal sealed class FileDownloads(FilesOptions options, Func<FileRoot> root, F
             Length = source.Length,
             Mtime = opened.MtimeMilliseconds,
             Mode = opened.Mode,
+            Compress = compressor is null ? null : FileCompression.Zstd,
         }, FilesJsonContext.Default.FileReady, ct).ConfigureAwait(false);
         // file.data is written by the code the client's uploads share, straight into the connection's buffers.
-        var sha = await source.SendAsync(request.Connection, request.Id, cancellationToken: ct).ConfigureAwait(false);
+        var sha = await source.SendAsync(request.Connection, request.Id, compressor: compressor, cancellationToken: ct).ConfigureAwait(false);
         // The id is free once file.done arrives (protocol.md §3.3): the reply frees it before it is sent.
         await request.ReplyAsync(MessageTypes.FileDone, new FileDone { Sha256 = sha }, FilesJsonContext.Default.FileDone, ct).ConfigureAwait(false);
     }

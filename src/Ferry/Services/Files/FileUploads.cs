@@ -96,7 +96,13 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             throw new FerryException(ProtocolError.DuplicateId, $"request id {request.Id} already has an upload open");
         }
         await request.SendAsync(MessageTypes.FileReady,
-            new FileReady { Offset = part.Position, PrefixSha256 = part.PrefixSha256, Length = put.Length }, FilesJsonContext.Default.FileReady,
+            new FileReady
+            {
+                Offset = part.Position,
+                PrefixSha256 = part.PrefixSha256,
+                Length = put.Length,
+                Compress = upload.Decompressor is null ? null : FileCompression.Zstd,
+            }, FilesJsonContext.Default.FileReady,
             request.CancellationToken).ConfigureAwait(false);
     }
 
@@ -113,7 +119,14 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put with 'sha256' carries the whole file in its body, at most {FileLimits.InlineBytes} bytes; stream '{shown}' ({put.Length} bytes) instead: file.put without 'sha256', then file.data");
         }
-        if (request.Body.Length != put.Length)
+        if (put.Zstd is { } claimed)
+        {
+            if (claimed != put.Length)
+            {
+                throw new FerryException(ProtocolError.BadRequest, $"file.put with 'sha256' and 'zstd' carries the whole file compressed: 'zstd' must be 'length' ({put.Length}), not {claimed}");
+            }
+        }
+        else if (request.Body.Length != put.Length)
         {
             throw new FerryException(ProtocolError.BadRequest, $"file.put with 'sha256' must carry exactly 'length' ({put.Length}) bytes of '{shown}' in its body, not {request.Body.Length}");
         }
@@ -121,7 +134,9 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         {
             throw new FerryException(ProtocolError.BadRequest, "file.put 'sha256' must be 64 hex digits");
         }
-        var bytes = await request.Body.ReadAllAsync(FileLimits.InlineBytes, request.CancellationToken).ConfigureAwait(false);
+        var bytes = put.Zstd is null
+            ? await request.Body.ReadAllAsync(FileLimits.InlineBytes, request.CancellationToken).ConfigureAwait(false)
+            : await ReadCompressedWholeAsync(request, put, shown).ConfigureAwait(false);
         var transfers = request.Session.Stats.Counter(ServerStats.TransfersInProgress);
         whole.Take();
         transfers.Increment();
@@ -159,6 +174,24 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
             transfers.Decrement();
             whole.Return();
             throw;
+        }
+    }
+
+    // A whole file sent compressed: the claim and the body's size checked first, then decompressed into at most 'length'.
+    private static async ValueTask<byte[]> ReadCompressedWholeAsync(RequestContext request, FilePutRequest put, string shown)
+    {
+        using var decompressor = new BodyDecompressor();
+        try
+        {
+            BodyDecompressor.Check(request.Body.Length, put.Length);
+            var body = await request.Body.ReadAtLeastAsync((int)request.Body.Length, request.CancellationToken).ConfigureAwait(false);
+            var bytes = decompressor.Decompress(body, put.Length).ToArray();
+            request.Body.Advance(body.Length);
+            return bytes;
+        }
+        catch (CompressedBodyException ex)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"file.put of '{shown}' was refused: {ex.Message}; nothing was written under its name");
         }
     }
 
@@ -220,6 +253,11 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         var body = request.Body;
         try
         {
+            if (data.Zstd is { } claimed)
+            {
+                await WriteCompressedAsync(upload, data.Offset, claimed, body, request.CancellationToken).ConfigureAwait(false);
+                return;
+            }
             if (upload.Delta is { } applier)
             {
                 await ApplyDeltaAsync(applier, body, upload.Request.Path, request.CancellationToken).ConfigureAwait(false);
@@ -255,6 +293,47 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         }
     }
 
+    // A compressed body: its claim checked before a byte is read, read whole (at most a chunk), decompressed into at
+    // most what it claims, then written (or, for a delta, checked and carried out) like an uncompressed one.
+    private static async ValueTask WriteCompressedAsync(Upload upload, long offset, int claimed, Ferry.Connections.FrameBodyReader body, CancellationToken cancellationToken)
+    {
+        var path = upload.Request.Path;
+        var shown = FileSandbox.Printable(path);
+        var decompressor = upload.Decompressor
+            ?? throw new FerryException(ProtocolError.BadRequest, $"file.data for '{shown}' is compressed ('zstd'), but the upload did not ask for 'compress'");
+        var part = upload.Part;
+        ReadOnlyMemory<byte> bytes;
+        try
+        {
+            BodyDecompressor.Check(body.Length, claimed);
+            if (upload.Delta is null)
+            {
+                if (offset != part.Position)
+                {
+                    throw new FerryException(ProtocolError.BadRequest, $"file.data for '{shown}' starts at byte {offset}, but {part.Position} are written");
+                }
+                if (claimed > upload.Request.Length - part.Position)
+                {
+                    throw new FerryException(ProtocolError.BadRequest, $"file.data for '{shown}' goes past its announced size of {upload.Request.Length} bytes");
+                }
+            }
+            var chunk = await body.ReadAtLeastAsync((int)body.Length, cancellationToken).ConfigureAwait(false);
+            bytes = decompressor.Decompress(chunk.Slice(0, body.Length), claimed);
+            body.Advance(body.Length);
+        }
+        catch (CompressedBodyException ex)
+        {
+            throw new FerryException(ProtocolError.BadRequest, $"file.data for '{shown}' was refused: {ex.Message}; '{shown}' is unchanged");
+        }
+        var sequence = new System.Buffers.ReadOnlySequence<byte>(bytes);
+        if (upload.Delta is { } applier)
+        {
+            await ApplyDeltaBodyAsync(applier, sequence, path, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await part.WriteAsync(sequence, cancellationToken).ConfigureAwait(false);
+    }
+
     // One body of delta instructions: read whole (at most a chunk), checked, then carried out into the .part.
     private static async ValueTask ApplyDeltaAsync(DeltaApplier applier, Ferry.Connections.FrameBodyReader body, string path, CancellationToken cancellationToken)
     {
@@ -264,15 +343,20 @@ internal sealed class FileUploads(FilesOptions options, Func<FileRoot> root, Fil
         }
         if (body.Length == 0) return;
         var chunk = await body.ReadAtLeastAsync((int)body.Length, cancellationToken).ConfigureAwait(false);
+        await ApplyDeltaBodyAsync(applier, chunk, path, cancellationToken).ConfigureAwait(false);
+        body.Advance(chunk.Length);
+    }
+
+    private static async ValueTask ApplyDeltaBodyAsync(DeltaApplier applier, System.Buffers.ReadOnlySequence<byte> instructions, string path, CancellationToken cancellationToken)
+    {
         try
         {
-            await applier.ApplyAsync(chunk, cancellationToken).ConfigureAwait(false);
+            await applier.ApplyAsync(instructions, cancellationToken).ConfigureAwait(false);
         }
         catch (DeltaException ex)
         {
             throw new FerryException(ProtocolError.BadRequest, $"the delta for '{FileSandbox.Printable(path)}' was refused: {ex.Message}; '{FileSandbox.Printable(path)}' is unchanged");
         }
-        body.Advance(chunk.Length);
     }
 
     public async ValueTask DoneAsync(RequestContext request, FileRequestScope scope)

@@ -16,6 +16,8 @@ internal sealed class Upload : IAsyncDisposable
     {
         _basis = basis;
         if (basis is not null && request.Delta is { } delta) Delta = new DeltaApplier(basis, delta.Length, delta.BlockSize, part, request.Length);
+        // Asked for and known: the client may send compressed bodies (file.ready says it was accepted).
+        if (FileCompression.IsKnown(request.Compress)) Decompressor = new BodyDecompressor();
         Request = request;
         Place = place;
         PartName = partName;
@@ -34,6 +36,9 @@ internal sealed class Upload : IAsyncDisposable
 
     /// <summary>For a delta upload: rebuilds the file into <see cref="Part"/> from the basis (the current file) and the received instructions.</summary>
     public DeltaApplier? Delta { get; }
+
+    /// <summary>Set when the upload agreed to compression: turns each compressed <c>file.data</c> body back into its bytes.</summary>
+    public BodyDecompressor? Decompressor { get; }
 
     /// <summary>Closes the <c>.part</c> file (kept for resume unless the caller deletes it); the claim and the folder stay held.</summary>
     public async ValueTask ClosePartAsync()
@@ -54,6 +59,7 @@ internal sealed class Upload : IAsyncDisposable
             _claim.Dispose();
             Place.Dispose();
             _basis?.Dispose();
+            Decompressor?.Dispose();
         }
     }
 }
