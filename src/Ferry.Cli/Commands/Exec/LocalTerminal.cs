@@ -59,13 +59,16 @@ internal sealed partial class LocalTerminal
     }
 
     /// <summary>Reads keystrokes from fd 0 (blocking: call it on a thread of its own); 0 at end, -1 on an error.</summary>
-    public static int ReadKeys(byte[] buffer)
+    public static unsafe int ReadKeys(Span<byte> buffer)
     {
-        while (true)
+        fixed (byte* p = buffer)
         {
-            nint n = Read(0, buffer, (nuint)buffer.Length);
-            if (n >= 0) return (int)n;
-            if (Marshal.GetLastPInvokeError() != EIntr) return -1;
+            while (true)
+            {
+                nint n = Read(0, p, (nuint)buffer.Length);
+                if (n >= 0) return (int)n;
+                if (Marshal.GetLastPInvokeError() != EIntr) return -1;
+            }
         }
     }
 
@@ -85,5 +88,5 @@ internal sealed partial class LocalTerminal
     private static partial int IoctlWinSize(int fd, nuint request, [Out] ushort[] size);
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint Read(int fd, [Out] byte[] buffer, nuint count);
+    private static unsafe partial nint Read(int fd, byte* buffer, nuint count);
 }

@@ -18,6 +18,24 @@ internal static class RemoteOutput
         }
     };
 
+    /// <summary>
+    /// For a terminal session: each chunk written synchronously on the thread that received it (the connection's read
+    /// loop). The raw stdout is a synchronous descriptor, whose WriteAsync would hand every echoed keystroke to the
+    /// thread pool first; blocking the read loop while the terminal is slow is the back-pressure wanted anyway.
+    /// </summary>
+    public static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> StdOutNow(CliContext cli) => (data, _) =>
+    {
+        try
+        {
+            cli.StdOut.Write(data.Span);
+            return ValueTask.CompletedTask;
+        }
+        catch (IOException ex)
+        {
+            return ValueTask.FromException(new LocalOutputClosedException(ex));
+        }
+    };
+
     public static Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> StdErr(CliContext cli)
     {
         if (cli.StdErr is { } raw) return raw.WriteAsync;

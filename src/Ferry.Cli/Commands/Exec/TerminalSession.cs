@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using Ferry.Cli.Infrastructure;
 using Ferry.Client;
@@ -67,24 +66,12 @@ internal static class TerminalSession
         void OnExit(object? sender, EventArgs e) => local?.Restore();
         AppDomain.CurrentDomain.ProcessExit += OnExit;
 
-        Stream? input = null;
-        if (forwardInput)
-        {
-            if (local is null)
-            {
-                input = cli.StdIn;
-            }
-            else
-            {
-                var keys = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-                StartKeyReader(keys.Writer);
-                input = keys.Reader.AsStream();
-            }
-        }
+        using var keyboard = forwardInput && local is not null ? new KeyboardInput() : null;
+        Stream? input = forwardInput ? keyboard ?? cli.StdIn : null;
         local?.EnterRaw();
         try
         {
-            var exit = await client.ExecAsync(build(terminal, input, RemoteOutput.StdOut(cli)), stop.Token).ConfigureAwait(false);
+            var exit = await client.ExecAsync(build(terminal, input, RemoteOutput.StdOutNow(cli)), stop.Token).ConfigureAwait(false);
             return (exit, 0);
         }
         catch (OperationCanceledException) when (signalled != 0)
@@ -96,30 +83,5 @@ internal static class TerminalSession
             local?.Restore();
             AppDomain.CurrentDomain.ProcessExit -= OnExit;
         }
-    }
-
-    // Keys are read on a thread of their own, straight from fd 0 (a blocking read; the thread ends with the process).
-    private static void StartKeyReader(PipeWriter keys)
-    {
-        var thread = new Thread(() =>
-        {
-            var buffer = new byte[4096];
-            while (true)
-            {
-                int n = LocalTerminal.ReadKeys(buffer);
-                if (n <= 0)
-                {
-                    keys.Complete();
-                    return;
-                }
-                var flushed = keys.WriteAsync(buffer.AsMemory(0, n)).AsTask().GetAwaiter().GetResult();
-                if (flushed.IsCompleted || flushed.IsCanceled) return;
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "ferry keys",
-        };
-        thread.Start();
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections;
-using System.Collections.Concurrent;
 using Ferry.Connections;
 using Ferry.Contracts.Exec;
 using Ferry.Protocol;
@@ -12,10 +11,12 @@ namespace Ferry.Services.Exec;
 /// session with the terminal as controlling terminal, so job control, Ctrl+C/Ctrl+Z and <c>isatty</c> behave as under
 /// sshd. Its one output stream is the terminal's master, read by a thread of its own that waits for each frame to be
 /// sent before reading more (a slow client leaves the terminal full and the command blocked in write). Input is written
-/// by a second thread, so a command that does not read blocks neither the connection nor the thread pool; a third waits
-/// for the leader's exit status (tracked, so the orphan reaper never takes it).
+/// to the master straight from the connection's read loop (non-blocking) while the terminal takes it, so a keystroke
+/// crosses no thread on its way in; what the terminal does not take at once waits in a backlog that a second thread
+/// writes as room appears, so a command that does not read blocks neither the connection nor the thread pool. A third
+/// waits for the leader's exit status (tracked, so the orphan reaper never takes it).
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's lifetime is RunAsync, which closes the terminal's descriptors and disposes _stop in CloseAsync. The queue and the semaphore (no wait handle taken) own nothing the GC does not reclaim, and input arriving as the session ends may still touch them: disposing would turn that into an ObjectDisposedException.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The session's lifetime is RunAsync, which closes the terminal's descriptors in CloseAsync. The semaphore (no wait handle taken) owns nothing the GC does not reclaim, and input arriving as the session ends may still touch it: disposing would turn that into an ObjectDisposedException.")]
 internal sealed class PtyProcess : IRunningCommand
 {
     private const int SigHup = 1;
@@ -26,8 +27,12 @@ internal sealed class PtyProcess : IRunningCommand
     private readonly int _pid;
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly BlockingCollection<byte[]> _input = new(new ConcurrentQueue<byte[]>());
-    private readonly CancellationTokenSource _stop = new();
+    // The backlog: input the terminal did not take at once, oldest first; _backlogOffset bytes of its head are written.
+    // Every write to the master happens under _inputGate, so bytes reach it in the order they came.
+    private readonly object _inputGate = new();
+    private readonly Queue<byte[]> _backlog = new();
+    private int _backlogOffset;
+    private bool _inputStopped;
     private readonly SemaphoreSlim _inputProgress = new(0);
     private readonly long _inputLimit;
     private readonly TimeSpan _inputStall;
@@ -191,9 +196,9 @@ internal sealed class PtyProcess : IRunningCommand
                 body.Advance(chunk.Length);
                 continue;
             }
-            var bytes = chunk.Slice(0, length).ToArray();
+            var part = chunk.Slice(0, length);
+            Enqueue(part.IsSingleSegment ? part.FirstSpan : part.ToArray());
             body.Advance(length);
-            Enqueue(bytes);
         }
         // A terminal has no end of input of its own: as on a keyboard, EOF is the VEOF character (Ctrl+D).
         if (eof && IsTakingInput) Enqueue([0x04]);
@@ -215,10 +220,38 @@ internal sealed class PtyProcess : IRunningCommand
 
     private bool IsTakingInput => Volatile.Read(ref _closed) == 0 && Volatile.Read(ref _failure) is null && !_exit.Task.IsCompleted;
 
-    private void Enqueue(byte[] bytes)
+    // Straight to the master while nothing waits before it; the rest (a terminal whose buffer is full) to the backlog.
+    private void Enqueue(ReadOnlySpan<byte> bytes)
     {
-        Interlocked.Add(ref _inputQueued, bytes.Length);
-        if (!_input.TryAdd(bytes)) Interlocked.Add(ref _inputQueued, -bytes.Length);
+        lock (_inputGate)
+        {
+            if (_inputStopped) return;
+            int written = 0;
+            if (_backlog.Count == 0)
+            {
+                while (written < bytes.Length)
+                {
+                    int n = PseudoTerminal.Write(_master, bytes[written..]);
+                    if (n <= 0)
+                    {
+                        if (n == -2) return; // the terminal is gone: nothing will read this
+                        break;
+                    }
+                    written += n;
+                }
+                if (written > 0) Progressed(written);
+                if (written == bytes.Length) return;
+            }
+            _backlog.Enqueue(bytes[written..].ToArray());
+            Interlocked.Add(ref _inputQueued, bytes.Length - written);
+            Monitor.Pulse(_inputGate);
+        }
+    }
+
+    private void Progressed(int written)
+    {
+        Interlocked.Add(ref _inputWritten, written);
+        _inputProgress.Release();
     }
 
     // As on the pipe path (ExecProcess): past the bound, wait while the command reads; kill it once it reads nothing.
@@ -241,27 +274,38 @@ internal sealed class PtyProcess : IRunningCommand
         return true;
     }
 
+    // Writes the backlog as the terminal makes room. Waits without spinning (Monitor.Wait, then poll): a spinning
+    // writer would take the core the command and the output thread need to answer the keystroke it just wrote.
     private void WriteInput()
     {
         try
         {
-            foreach (var bytes in _input.GetConsumingEnumerable(_stop.Token))
+            while (true)
             {
-                int offset = 0;
-                while (offset < bytes.Length)
+                lock (_inputGate)
                 {
-                    int n = PseudoTerminal.Write(_master, bytes.AsSpan(offset));
-                    if (n > 0) offset += n;
-                    else if (n == -2 || !PseudoTerminal.WaitReady(_master, write: true, _wakeRead)) return; // gone, or stopped
+                    while (_backlog.Count == 0 && !_inputStopped) Monitor.Wait(_inputGate);
+                    if (_inputStopped) return;
                 }
-                Interlocked.Add(ref _inputQueued, -bytes.Length);
-                Interlocked.Add(ref _inputWritten, bytes.Length);
-                _inputProgress.Release();
+                if (!PseudoTerminal.WaitReady(_master, write: true, _wakeRead)) return; // stopped
+                lock (_inputGate)
+                {
+                    while (!_inputStopped && _backlog.TryPeek(out var head))
+                    {
+                        int n = PseudoTerminal.Write(_master, head.AsSpan(_backlogOffset));
+                        if (n == -2) return; // gone
+                        if (n <= 0) break; // full again: wait for room
+                        _backlogOffset += n;
+                        Interlocked.Add(ref _inputQueued, -n);
+                        Progressed(n);
+                        if (_backlogOffset == head.Length)
+                        {
+                            _backlog.Dequeue();
+                            _backlogOffset = 0;
+                        }
+                    }
+                }
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
         }
         finally
         {
@@ -303,8 +347,11 @@ internal sealed class PtyProcess : IRunningCommand
     private async Task CloseAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        _input.CompleteAdding();
-        await _stop.CancelAsync().ConfigureAwait(false);
+        lock (_inputGate)
+        {
+            _inputStopped = true;
+            Monitor.PulseAll(_inputGate);
+        }
         PseudoTerminal.Wake(_wakeWrite);
         await _writerDone.Task.ConfigureAwait(false);
         // Both threads are done with the fds: closing cannot pull one from under a read.
@@ -315,7 +362,6 @@ internal sealed class PtyProcess : IRunningCommand
         }
         PseudoTerminal.CloseFd(_wakeRead);
         PseudoTerminal.CloseFd(_wakeWrite);
-        _stop.Dispose();
     }
 
     private static void StartThread(string name, Action body) =>

@@ -154,6 +154,26 @@ public class PtyExecTests
         Assert.Contains("then <world>", screen.Text, StringComparison.Ordinal);
     }
 
+    // Keystrokes go straight to the terminal while it takes them; what it cannot take at once (its input buffer holds
+    // about 4 KiB) waits in order and follows as the command reads, none lost, none reordered.
+    [LinuxFact]
+    public async Task InputTheTerminalCannotTakeAtOnceFollowsInOrderOnceTheCommandReads()
+    {
+        await using var server = await ExecTestServer.StartAsync();
+        var client = await server.ConnectAsync();
+        var screen = new Screen();
+        var keys = new Pipe();
+        var data = new byte[300_000];
+        for (int i = 0; i < data.Length; i++) data[i] = (byte)('a' + (i * 7 + i / 26) % 26);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        var run = client.ExecAsync(OnTerminal("stty raw -echo; echo ready; sleep 1; head -c 300000 | sha256sum; stty sane", screen, input: keys.Reader.AsStream()));
+        await screen.WaitForAsync("ready");
+        for (int offset = 0; offset < data.Length; offset += 10_000) await keys.Writer.WriteAsync(data.AsMemory(offset, 10_000));
+        var exit = await run.WaitAsync(Deadline);
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Contains(expected, screen.Text, StringComparison.Ordinal);
+    }
+
     [LinuxFact]
     public async Task CtrlCGoesToTheForegroundJobAndTheLoginShellGoesOn()
     {
