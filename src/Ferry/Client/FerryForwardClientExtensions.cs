@@ -228,9 +228,11 @@ public static class FerryForwardClientExtensions
         {
             await carry(socket, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is FerryException or SocketException or IOException or Connections.ConnectionClosedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is FerryException or SocketException or IOException or Connections.ConnectionClosedException && !cancellationToken.IsCancellationRequested)
+            || ex is FerryException { Error: ProtocolError.ShuttingDown })
         {
             // Reset what the local program sees, as the other end did: it learns the stream broke, not that it ended.
+            // The server shutting down is said even though the connection's end stops the forwarder at the same moment.
             socket.LingerState = new LingerOption(true, 0);
             problems?.Invoke(ex.Message);
         }

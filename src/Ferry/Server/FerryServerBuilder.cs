@@ -156,10 +156,11 @@ public sealed class FerryServerBuilder
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            var env = new SessionEnvironment(Options, Routes, Authenticator,
-                kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Server"), Options.ServerName)
+            var loggers = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>();
+            var env = new SessionEnvironment(Options, Routes, Authenticator, loggers.CreateLogger("Ferry.Server"), Options.ServerName)
             {
                 Stats = Stats,
+                Loggers = loggers,
             };
             var handler = new FerryConnectionHandler(env);
             sessions = handler;

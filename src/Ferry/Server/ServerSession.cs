@@ -11,6 +11,7 @@ namespace Ferry.Server;
 /// The server side of one connection: hello, then (when configured) authentication, then dispatch of each
 /// request to its service. One bad request is answered with an error frame; only broken framing closes.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2213", Justification = "_drain has no timer, so it holds nothing the GC does not reclaim; background work that outlived the drain timeout may still read its token, which a disposed source would turn into ObjectDisposedException.")]
 public sealed class ServerSession : IFrameHandler, IAsyncDisposable
 {
     // The compressions of file data this build reads (docs/protocol.md §5.4.5), listed in every hello: Transfers'
@@ -32,6 +33,8 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private TaskCompletionSource? _idle;
     private SessionState _state = SessionState.AwaitingHello;
     private bool _draining;
+    // Cancelled when graceful shutdown begins (never disposed: see the class's CA2213 note).
+    private readonly CancellationTokenSource _drain = new();
 
     internal ServerSession(FrameConnection connection, string connectionId, EndPoint? remoteEndPoint, bool isTls, SessionEnvironment env,
         IDisposable? preAuthSlot = null)
@@ -66,8 +69,20 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     /// <summary>The peer's IP address (or <c>local</c> for a Unix socket): what limits and logs key on.</summary>
     public string RemoteAddress { get; }
 
+    /// <summary>
+    /// Cancelled when the server begins a graceful shutdown. Open-ended work (a forwarded stream, a remote listener)
+    /// ends on it at once, telling its client why, instead of holding the connection for the whole grace period.
+    /// </summary>
+    internal CancellationToken Draining => _drain.Token;
+
     /// <summary>The server's log, for the authenticator.</summary>
     internal ILogger Logger => _logger;
+
+    /// <summary>
+    /// A service's own log category (<c>Ferry.Forward</c>), so it can be filtered apart from the server's; the
+    /// connection's scope applies to it as to the server's log. The factory caches one logger per category.
+    /// </summary>
+    internal ILogger LoggerFor(string category) => _env.Loggers?.CreateLogger(category) ?? _logger;
 
     /// <summary>The server's running totals, for services that keep a counter (processes running, transfers).</summary>
     internal ServerStats Stats => _env.Stats;
@@ -462,6 +477,7 @@ public sealed class ServerSession : IFrameHandler, IAsyncDisposable
     private void BeginDrain()
     {
         _draining = true;
+        _drain.Cancel();
         Task idle;
         lock (_open)
         {

@@ -8,6 +8,9 @@ namespace Ferry.Services.Forward;
 /// </summary>
 internal static partial class ForwardLog
 {
+    /// <summary>The category these events are logged under, apart from the server's own (<c>Ferry.Server</c>).</summary>
+    public const string Category = "Ferry.Forward";
+
     [LoggerMessage(500, LogLevel.Information, "Forward opened by '{User}' from {Remote} (request {Id}): {Destination} ({Address})")]
     public static partial void Opened(ILogger logger, string user, string remote, long id, string destination, string address);
 

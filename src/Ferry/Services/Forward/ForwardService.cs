@@ -114,14 +114,14 @@ public sealed class ForwardService : IFerryService
             var session = request.Session;
             var shownUser = LogText.Escape(user);
             var shown = LogText.Escape(destination);
-            request.StartBackground(async ct =>
+            request.StartBackground(work => UntilShutdownAsync(session, async ct =>
             {
                 Socket? socket = null;
                 string reason = "closed";
                 try
                 {
                     (socket, var address) = await connect(ct).ConfigureAwait(false);
-                    ForwardLog.Opened(session.Logger, shownUser, session.RemoteAddress, request.Id, shown, LogText.Escape(address));
+                    ForwardLog.Opened(session.LoggerFor(ForwardLog.Category), shownUser, session.RemoteAddress, request.Id, shown, LogText.Escape(address));
                     channel.AddCredit(window);
                     await request.SendAsync(MessageTypes.ForwardReady, new ForwardReadyMessage { Window = channel.ReceiveWindow, Address = address },
                         ForwardJsonContext.Default.ForwardReadyMessage, ct).ConfigureAwait(false);
@@ -142,7 +142,7 @@ public sealed class ForwardService : IFerryService
                 catch (FerryException ex) when (socket is null)
                 {
                     reason = ex.Message;
-                    ForwardLog.Refused(session.Logger, shownUser, session.RemoteAddress, request.Id, shown, LogText.Escape(ex.Message));
+                    ForwardLog.Refused(session.LoggerFor(ForwardLog.Category), shownUser, session.RemoteAddress, request.Id, shown, LogText.Escape(ex.Message));
                     throw;
                 }
                 catch (FerryException ex)
@@ -152,7 +152,8 @@ public sealed class ForwardService : IFerryService
                 }
                 catch (OperationCanceledException)
                 {
-                    reason = request.CancellationToken.IsCancellationRequested ? "the connection closed" : "cancelled";
+                    reason = request.CancellationToken.IsCancellationRequested ? "the connection closed"
+                        : session.Draining.IsCancellationRequested ? "the server shut down" : "cancelled";
                     if (socket is not null) socket.LingerState = new LingerOption(true, 0);
                     throw;
                 }
@@ -161,14 +162,14 @@ public sealed class ForwardService : IFerryService
                     table.Remove(request.Id, stream);
                     if (socket is not null)
                     {
-                        ForwardLog.Ended(session.Logger, shownUser, session.RemoteAddress, request.Id, shown, LogText.Escape(reason),
+                        ForwardLog.Ended(session.LoggerFor(ForwardLog.Category), shownUser, session.RemoteAddress, request.Id, shown, LogText.Escape(reason),
                             channel.BytesReceived, channel.BytesSent);
                         socket.Dispose();
                     }
                     channel.Dispose();
                     ReleaseStream(user);
                 }
-            });
+            }, work));
             started = true;
         }
         finally
@@ -179,6 +180,21 @@ public sealed class ForwardService : IFerryService
                 channel.Dispose();
                 ReleaseStream(user);
             }
+        }
+    }
+
+    // Forwards are open-ended, so graceful shutdown would wait its whole grace period for them: they end as soon as
+    // the drain begins instead, each stream and listener answered shutting_down so its client can say why.
+    private static async Task UntilShutdownAsync(ServerSession session, Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        using var until = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Draining);
+        try
+        {
+            await work(until.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (session.Draining.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new FerryException(ProtocolError.ShuttingDown, "the server is shutting down: its forwarded streams and listeners end now");
         }
     }
 
@@ -323,23 +339,23 @@ public sealed class ForwardService : IFerryService
             }
             var session = request.Session;
             var user = LogText.Escape(request.Principal.Name);
-            request.StartBackground(async ct =>
+            request.StartBackground(work => UntilShutdownAsync(session, async ct =>
             {
                 try
                 {
                     await request.SendAsync(MessageTypes.ForwardListening,
                         new ForwardListeningMessage { Bind = bound.Address.ToString(), Port = bound.Port },
                         ForwardJsonContext.Default.ForwardListeningMessage, ct).ConfigureAwait(false);
-                    ForwardLog.Listening(session.Logger, user, session.RemoteAddress, request.Id, listener.Address);
+                    ForwardLog.Listening(session.LoggerFor(ForwardLog.Category), user, session.RemoteAddress, request.Id, listener.Address);
                     await AcceptLoopAsync(request, listener, ct).ConfigureAwait(false);
                 }
                 finally
                 {
                     table.Remove(request.Id, listener);
                     listener.Stop();
-                    ForwardLog.ListenerClosed(session.Logger, user, session.RemoteAddress, request.Id, listener.Address);
+                    ForwardLog.ListenerClosed(session.LoggerFor(ForwardLog.Category), user, session.RemoteAddress, request.Id, listener.Address);
                 }
-            });
+            }, work));
             started = true;
         }
         finally
