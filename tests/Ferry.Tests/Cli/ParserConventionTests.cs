@@ -252,6 +252,7 @@ public class ParserConventionTests
         ["-L"] = ["--local"],
         ["-R"] = ["--remote"],
         ["-D"] = ["--dynamic"],
+        ["-z"] = ["--compress"],
     };
 
     [Fact]
