@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the programs the test suite drives as real peers, from Debian's packages, when they are missing:
 # netcat (raw echo checks), python3 (the protocol-from-the-spec client), chrony (a real NTP client), tmux (a real
-# terminal), redis-server (the chat backplane's store), strace (which files a fresh CLI opens), nodejs (the comparison peers), and the C toolchain the Native
+# terminal), redis-server (the chat backplane's store), strace (which files a fresh CLI opens), chromium (the web page's browser tests), nodejs (the comparison peers), and the C toolchain the Native
 # AOT CLI links with. Called by ./test.sh and .ci/run. Quiet and idempotent: prints nothing when all is there; one
 # line when it installs, and one line saying what is missing when it cannot (no root, no sudo, no apt-get). It never
 # fails the caller's run by itself: the tests that need a missing peer say so.
@@ -20,6 +20,8 @@ command -v strace >/dev/null 2>&1 || want strace strace
 command -v zsh >/dev/null 2>&1 || want zsh zsh
 command -v fish >/dev/null 2>&1 || want fish fish
 command -v node >/dev/null 2>&1 || want node nodejs
+# chromium: the web page's browser tests (issue #19) drive Debian's build through Playwright; none is downloaded.
+[ -x /usr/bin/chromium ] || want chromium chromium
 # redis-server: the chat's Redis backplane tests (issue #20) start their own on a free loopback port.
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || want redis-server redis-server
 # The Native AOT CLI links with the OS toolchain (the compiler itself comes from NuGet): a C compiler-driver,
