@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of one parser with afl++ and SharpFuzz (fuzz/Ferry.Fuzz/FuzzTargets.cs says what each
-# target checks). Usage: fuzz/run.sh TARGET SECONDS   (targets: frame json scram sntp udpchat path)
+# target checks). Usage: fuzz/run.sh TARGET SECONDS   (targets: frame json scram sntp udpchat path redis)
 # Needs Debian's afl++ (apt-get install afl++); installs the sharpfuzz tool (SharpFuzz.CommandLine 2.3.0) if missing.
 # Findings go to $FUZZ_OUT/TARGET (default /tmp/ferry-fuzz); every crash is copied to
 # tests/Ferry.Tests/Fuzz/corpus/TARGET/, which the test suite replays (CorpusReplayTests), and the figures
@@ -15,8 +15,10 @@ command -v sharpfuzz >/dev/null || dotnet tool install --global SharpFuzz.Comman
 out="${FUZZ_OUT:-/tmp/ferry-fuzz}/$target"; build="${FUZZ_OUT:-/tmp/ferry-fuzz}/build-$target"
 rm -rf "$build"; mkdir -p "$out"
 dotnet publish "$root/fuzz/Ferry.Fuzz/Ferry.Fuzz.csproj" -c Release -o "$build" --nologo -v quiet >/dev/null
-# Only the library is instrumented: coverage of Ferry's parsers, not of the harness or the runtime.
+# Only the libraries are instrumented: coverage of Ferry's parsers, not of the harness or the runtime (the redis
+# target's parsers are in Ferry.Redis.dll).
 sharpfuzz "$build/Ferry.dll" >/dev/null
+[ "$target" != redis ] || sharpfuzz "$build/Ferry.Redis.dll" >/dev/null
 # A second run continues the first one's queue ('-i -'), so an interrupted campaign resumes.
 input="$root/fuzz/seeds/$target"; [ -f "$out/findings/default/fuzzer_stats" ] && input=-
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \

@@ -37,6 +37,7 @@ public static class FuzzTargets
         ["sntp"] = data => Sntp(data),
         ["udpchat"] = data => UdpChat(data),
         ["path"] = data => RemotePath(data),
+        ["redis"] = data => RedisWire(data),
     };
 
     /// <summary>Every JSON contract the server or the client reads from the other side, by message.</summary>
@@ -271,6 +272,82 @@ public static class FuzzTargets
         if (!UdpChatPacket.TryDecode(packet.Encode(s_chatKey), s_chatKey, out var again, out _) || again != packet)
         {
             throw new FuzzPropertyException($"{packet} did not round-trip");
+        }
+    }
+
+    private static readonly Ferry.Services.Chat.ChatOptions s_chatOptions = new() { MaxTextBytes = 512 };
+
+    /// <summary>
+    /// What a chat server reads back from Redis (<see cref="Ferry.Services.Chat.Redis.RedisChatWire"/>), chosen by the
+    /// first byte: an events-channel notice, a log entry (<c>ID\nJSON</c>), a private message, a presence value. Never
+    /// throws; what is accepted obeys the same rules as a client's request (names, UTF-8 text within the size), and an
+    /// accepted entry or presence value re-encodes to one that parses the same.
+    /// </summary>
+    public static void RedisWire(ReadOnlySpan<byte> data)
+    {
+        if (data.Length == 0) return;
+        var rest = data[1..];
+        var options = s_chatOptions;
+        switch (data[0] % 4)
+        {
+            case 0:
+                if (Ferry.Services.Chat.Redis.RedisChatWire.ParsePublished(rest, options) is { } published)
+                {
+                    if (!Ferry.Services.Chat.Redis.RedisChatWire.IsName(published.RoomKey, options.MaxRoomLength)
+                        || !string.Equals(published.RoomKey, published.RoomKey.ToLowerInvariant(), StringComparison.Ordinal)) throw new FuzzPropertyException($"room key '{published.RoomKey}' accepted");
+                    if (published.Presence is { } presence)
+                    {
+                        if (presence.Kind is not ("join" or "leave" or "nick") || presence.Seq != 0 || presence.To is not null || presence.Epoch is not null)
+                            throw new FuzzPropertyException($"presence {presence.Kind} accepted with more than a presence has");
+                        if (presence.Reason is { } reason && (reason.Length > 200 || reason.Any(char.IsControl))) throw new FuzzPropertyException("a reason unbounded or with controls");
+                    }
+                    else if (published.Seq < 1 || !Ferry.Services.Chat.Redis.RedisChatWire.IsEpoch(published.Epoch)) throw new FuzzPropertyException("a notice with a bad seq or epoch");
+                }
+                break;
+            case 1:
+                int newline = rest.IndexOf((byte)'\n');
+                if (newline < 0) return;
+                var id = Encoding.UTF8.GetString(rest[..newline]);
+                if (Ferry.Services.Chat.Redis.RedisChatWire.ParseEntry(id, rest[(newline + 1)..], options) is { } entry)
+                {
+                    CheckText(entry.Text, options);
+                    var again = Ferry.Services.Chat.Redis.RedisChatWire.EncodeEntry(entry.Entry.Room!, entry.Entry.From!, entry.Entry.Time, Encoding.UTF8.GetString(entry.Text));
+                    if (Ferry.Services.Chat.Redis.RedisChatWire.ParseEntry(id, again, options) is not { } reparsed || reparsed.Seq != entry.Seq
+                        || reparsed.Entry != entry.Entry with { Text = reparsed.Entry.Text } || !reparsed.Text.AsSpan().SequenceEqual(entry.Text))
+                    {
+                        throw new FuzzPropertyException($"log entry {id} did not round-trip");
+                    }
+                }
+                break;
+            case 2:
+                if (Ferry.Services.Chat.Redis.RedisChatWire.ParsePrivate(rest, options) is { } message)
+                {
+                    CheckText(message.Text, options);
+                    if (!Ferry.Services.Chat.Redis.RedisChatWire.IsName(message.Message.To, options.MaxNickLength)) throw new FuzzPropertyException("a private message to no valid nick");
+                }
+                break;
+            default:
+                var value = Encoding.UTF8.GetString(rest);
+                if (Ferry.Services.Chat.Redis.RedisChatWire.ParseBeat(value) is { } beat)
+                {
+                    if (beat.Time < 0 || beat.Members < 0) throw new FuzzPropertyException($"presence '{value}' read as negative");
+                    var formatted = FormattableString.Invariant($"{beat.Time} {beat.Members}");
+                    if (Ferry.Services.Chat.Redis.RedisChatWire.ParseBeat(formatted) != beat) throw new FuzzPropertyException($"presence '{value}' did not round-trip");
+                }
+                break;
+        }
+    }
+
+    private static void CheckText(byte[] text, Ferry.Services.Chat.ChatOptions options)
+    {
+        if (text.Length > options.MaxTextBytes * 4) throw new FuzzPropertyException($"a text of {text.Length} bytes accepted");
+        try
+        {
+            ChatText.Validate(text, options.MaxTextBytes);
+        }
+        catch (FerryException ex)
+        {
+            throw new FuzzPropertyException("accepted text that a client could not send: " + ex.Message);
         }
     }
 

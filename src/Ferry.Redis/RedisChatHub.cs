@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
 using Ferry.Contracts.Chat;
+using Ferry.Contracts.Stats;
 using Ferry.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
 {
     private const int LogReadBatch = 1000;
     private const int MaxListed = 100_000;
+    private const int MaxServersListed = 1000;
 
     private readonly RedisChatOptions _redis;
     private readonly TimeProvider _time;
@@ -421,6 +423,54 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>The servers of this chat as Redis has them, for <c>stats</c>; what Redis holds is checked, not trusted.</summary>
+    public async ValueTask<StatsChatCluster?> DescribeClusterAsync(CancellationToken cancellationToken)
+    {
+        var cluster = new StatsChatCluster
+        {
+            SharedThrough = "Redis at " + RedisChatAddress.Describe(_redis.Address),
+            ServerId = _serverId,
+            Degraded = IsDegraded,
+        };
+        try
+        {
+            var db = Database;
+            cluster.RedisRoundTripMillis = Math.Round((await db.PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false)).TotalMilliseconds, 3);
+            var result = (RedisResult[])(await db.ScriptEvaluateAsync(RedisChatScripts.Cluster, [Key("servers"), Key("rooms")], [_prefix, MaxServersListed])
+                .WaitAsync(cancellationToken).ConfigureAwait(false))!;
+            cluster.Rooms = result.Length > 0 && result[0].Resp2Type == ResultType.Integer ? (int)Math.Clamp((long)result[0], 0, int.MaxValue) : 0;
+            long now = Now();
+            var servers = new List<StatsChatServer>();
+            for (int i = 1; i + 1 < result.Length; i += 2)
+            {
+                var id = (string?)result[i];
+                if (!RedisChatWire.IsEpoch(id))
+                {
+                    RedisChatLog.Ignored(_log, "a server id", (byte[]?)result[i] ?? []);
+                    continue;
+                }
+                var alive = (string?)result[i + 1] ?? "";
+                var beat = RedisChatWire.ParseBeat(alive);
+                if (beat is null && alive.Length > 0) RedisChatLog.Ignored(_log, "a server's presence", (byte[]?)result[i + 1] ?? []);
+                servers.Add(new StatsChatServer
+                {
+                    Id = id!,
+                    This = id == _serverId,
+                    Alive = alive.Length > 0,
+                    Members = beat?.Members,
+                    LastHeartbeat = beat?.Time,
+                    HeartbeatAgeMillis = beat is { } b ? Math.Max(0, now - b.Time) : null,
+                });
+            }
+            cluster.Servers = [.. servers.OrderByDescending(s => s.This).ThenBy(s => s.Id, StringComparer.Ordinal)];
+        }
+        catch (Exception ex) when (IsRedisFailure(ex) || ex is FerryException)
+        {
+            cluster.Error = Unreachable(ex).Message;
+        }
+        return cluster;
+    }
+
     // ---------------------------------------------------------------- membership helpers
 
     private async Task ClaimDefaultNickAsync(ChatMember member)
@@ -774,7 +824,8 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
     {
         var result = (RedisResult[])(await Database.ScriptEvaluateAsync(RedisChatScripts.Heartbeat,
             [Key("s:" + _serverId + ":alive"), Key("servers")],
-            [_prefix, _serverId, (long)_redis.HeartbeatTimeToLive.TotalMilliseconds, Now(), (long)Options.EmptyRoomLifetime.TotalMilliseconds, _prefix + "events"]).ConfigureAwait(false))!;
+            [_prefix, _serverId, (long)_redis.HeartbeatTimeToLive.TotalMilliseconds, Now(), (long)Options.EmptyRoomLifetime.TotalMilliseconds, _prefix + "events",
+                LocalMembers]).ConfigureAwait(false))!;
         if ((long)result[1] > 0) RedisChatLog.Swept(_log, (long)result[1]);
         if (Volatile.Read(ref _catchUpBeats) > 0)
         {
@@ -854,6 +905,14 @@ internal sealed class RedisChatHub : IChatHub, IHostedService, IAsyncDisposable
         [.. (values ?? []).Take(MaxListed).Select(v => (string?)v).Where(n => RedisChatWire.IsName(n, 64)).Select(n => n!)];
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private int LocalMembers
+    {
+        get
+        {
+            lock (_gate) return _memberRooms.Count;
+        }
+    }
 
     private sealed class LocalRoom(string key, string name, int historySize)
     {

@@ -154,13 +154,14 @@ internal static class RedisChatScripts
     /// <summary>
     /// This server's heartbeat, and the sweep of servers that stopped beating: their members are announced as left
     /// (reason <c>server lost</c>), their nicks freed. KEYS: own alive key, servers. ARGV: prefix, own id, ttl ms,
-    /// now ms, room lifetime ms, events channel. Returns {whether the own key was still there, lost servers}.
+    /// now ms, room lifetime ms, events channel, members in rooms here. The alive key holds <c>"NOW MEMBERS"</c> for
+    /// <c>stats</c>. Returns {whether the own key was still there, lost servers}.
     /// </summary>
     public const string Heartbeat = Own + """
 
         own(KEYS[2], 'set')
         local was = redis.call('EXISTS', KEYS[1])
-        redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
+        redis.call('SET', KEYS[1], ARGV[4] .. ' ' .. ARGV[7], 'PX', ARGV[3])
         redis.call('SADD', KEYS[2], ARGV[2])
         local P = ARGV[1]
         local lost = 0
@@ -219,6 +220,25 @@ internal static class RedisChatScripts
           elseif #out < tonumber(ARGV[2]) * 3 then
             out[#out + 1] = all[i]; out[#out + 1] = all[i + 1]; out[#out + 1] = n
           end
+        end
+        return out
+        """;
+
+    /// <summary>
+    /// The chat's servers for <c>stats</c>. KEYS: servers, rooms. ARGV: prefix, the most servers to list.
+    /// Returns {rooms, id, alive value ('' when gone), ...}; what the values say is checked by the reader.
+    /// </summary>
+    public const string Cluster = """
+        local n = redis.pcall('HLEN', KEYS[2])
+        if type(n) ~= 'number' then n = 0 end
+        local out = {n}
+        local ids = redis.pcall('SMEMBERS', KEYS[1])
+        if type(ids) ~= 'table' then ids = {} end
+        for i, sid in ipairs(ids) do
+          if i > tonumber(ARGV[2]) then break end
+          local v = redis.pcall('GET', ARGV[1] .. 's:' .. sid .. ':alive')
+          if type(v) ~= 'string' then v = '' end
+          out[#out + 1] = sid; out[#out + 1] = v
         end
         return out
         """;

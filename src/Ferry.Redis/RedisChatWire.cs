@@ -152,6 +152,20 @@ internal static class RedisChatWire
         return text is null ? null : (message, text);
     }
 
+    /// <summary>
+    /// A server's alive key, <c>"NOW MEMBERS"</c> (Unix ms, members in rooms there): null when it is anything else
+    /// (an older server wrote <c>1</c>, or someone else wrote the key).
+    /// </summary>
+    public static (long Time, int Members)? ParseBeat(string? value)
+    {
+        if (value is null || value.Length > 48) return null;
+        int space = value.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0) return null;
+        if (!long.TryParse(value.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out long time)
+            || !int.TryParse(value.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int members)) return null;
+        return (time, members);
+    }
+
     public static bool IsName(string? name, int maxLength)
     {
         if (string.IsNullOrEmpty(name) || name.Length > maxLength) return false;

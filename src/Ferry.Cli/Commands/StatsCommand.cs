@@ -65,6 +65,29 @@ internal static class StatsCommand
             table.AddRow(Markup.Escape($"requests: {type}"), $"{count:N0}");
         }
         cli.WriteTable(table);
+        if (s.ChatCluster is { } cluster) RenderCluster(cli, cluster);
+    }
+
+    // The chat shared through Redis: one row per server, then the totals.
+    private static void RenderCluster(CliContext cli, StatsChatCluster c)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn("chat server").AddColumn(new TableColumn("members").RightAligned()).AddColumn(new TableColumn("last heartbeat").RightAligned()).AddColumn("state");
+        foreach (var server in c.Servers)
+        {
+            var state = !server.Alive ? "[red]lost (not beating)[/]" : server.This ? (c.Degraded ? "[red]this one, Redis lost[/]" : "this one") : "alive";
+            table.AddRow(Markup.Escape(server.Id), server.Members is { } m ? $"{m:N0}" : "?",
+                server.HeartbeatAgeMillis is { } age ? $"{age / 1000.0:0.0} s ago" : "?", state);
+        }
+        if (c.Servers.Length == 0) table.AddRow(Markup.Escape(c.ServerId), "?", "?", "[red]not listed in Redis[/]");
+        table.AddEmptyRow();
+        table.AddRow("shared through", Markup.Escape(c.SharedThrough), "", "");
+        table.AddRow("servers", $"{c.Servers.Count(x => x.Alive):N0} alive" + (c.Servers.Any(x => !x.Alive) ? $", {c.Servers.Count(x => !x.Alive)} lost" : ""), "", "");
+        table.AddRow("members", $"{c.Servers.Sum(x => x.Members ?? 0):N0}", "", "");
+        table.AddRow("rooms", $"{c.Rooms:N0}", "", "");
+        table.AddRow("Redis round trip", c.RedisRoundTripMillis is { } rtt ? $"{rtt:0.###} ms" : "[red]no answer[/]", "", "");
+        if (c.Error is { } error) table.AddRow("[red]error[/]", Markup.Escape(error), "", "");
+        cli.WriteTable(table);
     }
 
     // "exec.processesRunning" reads "exec processes running".

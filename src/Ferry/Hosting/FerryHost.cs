@@ -38,12 +38,11 @@ public static class FerryHost
             builder.AddHostedService(sp => new ExecProcessLimitService(limit, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Exec")));
         }
         builder.AddService(new Services.Forward.ForwardService(options.Forward));
-        builder.AddService(options.ChatBackplane is { } backplane
-            ? new ChatService(backplane(builder))
-            : new ChatService(new ChatHub(options.Chat, options.Time)));
+        IChatHub hub = options.ChatBackplane is { } backplane ? backplane(builder) : new ChatHub(options.Chat, options.Time);
+        builder.AddService(new ChatService(hub));
         var files = new FilesService(options.Files, options.Server.DataDirectory);
         builder.AddService(files);
-        builder.AddService(new StatsService(builder.Stats, options.Server.ServerName));
+        builder.AddService(new StatsService(builder.Stats, options.Server.ServerName, options.ChatBackplane is null ? null : hub.DescribeClusterAsync));
         if (options.Files.PartLifetime is { } lifetime && lifetime > TimeSpan.Zero)
         {
             builder.AddHostedService(sp => new StalePartSweeper(files, lifetime, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ferry.Files")));

@@ -122,6 +122,40 @@ public class ParserFuzzTests
             }).Check(s_config.WithMaxTest(1000));
     }
 
+    // ---- what a chat server reads back from Redis ----
+
+    [Fact]
+    public void MutatedRedisNoticesEntriesAndPresenceValuesAreCheckedNeverThrown()
+    {
+        var seeds = Directory.EnumerateFiles(RepoPaths.Of("fuzz", "seeds", "redis")).Select(File.ReadAllBytes).ToArray();
+        Assert.NotEmpty(seeds);
+        var inputs = Gen.OneOf(
+            s_randomBytes,
+            from seed in Gen.Elements(seeds) from mutated in Mutated(seed) select mutated,
+            from seed in Gen.Elements(seeds) from mutated in Mutated(seed) select mutated);
+        Prop.ForAll(Arb.From(inputs), data =>
+        {
+            FuzzTargets.RedisWire(data);
+            return true;
+        }).Check(s_config.WithMaxTest(2000));
+    }
+
+    [Fact]
+    public void TheRedisSeedsAreAccepted()
+    {
+        // The fuzz above mutates these; each must parse, or its mutations never reach past the first check.
+        var options = new Ferry.Services.Chat.ChatOptions { MaxTextBytes = 512 };
+        static byte[] Seed(string name) => File.ReadAllBytes(RepoPaths.Of("fuzz", "seeds", "redis", name))[1..];
+        Assert.NotNull(Ferry.Services.Chat.Redis.RedisChatWire.ParsePublished(Seed("notice"), options));
+        Assert.NotNull(Ferry.Services.Chat.Redis.RedisChatWire.ParsePublished(Seed("presence"), options)?.Presence);
+        Assert.NotNull(Ferry.Services.Chat.Redis.RedisChatWire.ParsePublished(Seed("nick"), options)?.Presence);
+        var entry = Seed("entry");
+        int newline = Array.IndexOf(entry, (byte)'\n');
+        Assert.NotNull(Ferry.Services.Chat.Redis.RedisChatWire.ParseEntry(Encoding.UTF8.GetString(entry, 0, newline), entry.AsSpan(newline + 1), options));
+        Assert.NotNull(Ferry.Services.Chat.Redis.RedisChatWire.ParsePrivate(Seed("private"), options));
+        Assert.Equal((1764777600000L, 1000), Ferry.Services.Chat.Redis.RedisChatWire.ParseBeat(Encoding.UTF8.GetString(Seed("beat"))));
+    }
+
     private static byte[] Prepend(byte first, byte[] rest) => [first, .. rest];
 
     [Theory]

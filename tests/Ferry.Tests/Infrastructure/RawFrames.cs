@@ -66,4 +66,26 @@ public static class RawFrames
         }
         return true;
     }
+
+    /// <summary>Reads and discards until the peer closes (true) or resets (true), or <paramref name="timeout"/> passes (false).</summary>
+    public static async Task<bool> ReadsToTheEndAsync(Stream stream, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (await stream.ReadAsync(buffer, deadline.Token) != 0)
+            {
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return true; // reset by the server's abort
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 }

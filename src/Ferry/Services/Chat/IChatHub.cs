@@ -27,4 +27,7 @@ internal interface IChatHub
 
     /// <summary>Takes a disconnected member out of its room (announced with <paramref name="reason"/>) and frees its nick.</summary>
     ValueTask RemoveAsync(ChatMember member, string reason);
+
+    /// <summary>The servers sharing this chat, for <c>stats</c>; null for a chat in this process only.</summary>
+    ValueTask<Contracts.Stats.StatsChatCluster?> DescribeClusterAsync(CancellationToken cancellationToken) => ValueTask.FromResult<Contracts.Stats.StatsChatCluster?>(null);
 }

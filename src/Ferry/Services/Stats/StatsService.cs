@@ -7,6 +7,12 @@ namespace Ferry.Services.Stats;
 /// <summary>Answers <c>stats</c> with the server's running totals and memory; any authenticated peer may ask.</summary>
 public sealed class StatsService(ServerStats stats, string serverName) : IFerryService
 {
+    private readonly Func<CancellationToken, ValueTask<StatsChatCluster?>>? _chatCluster;
+
+    /// <summary>With the view of a chat shared by several servers (the Redis hub), added to every answer.</summary>
+    internal StatsService(ServerStats stats, string serverName, Func<CancellationToken, ValueTask<StatsChatCluster?>>? chatCluster)
+        : this(stats, serverName) => _chatCluster = chatCluster;
+
     /// <summary>Answers <c>stats</c>, open to any authenticated peer.</summary>
     public void MapRoutes(ServiceRoutes routes) => routes.Map(MessageTypes.Stats, StatsAsync);
 
@@ -37,6 +43,7 @@ public sealed class StatsService(ServerStats stats, string serverName) : IFerryS
                 GcPauseMillis = Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1),
             },
         };
+        if (_chatCluster is not null) response.ChatCluster = await _chatCluster(request.CancellationToken).ConfigureAwait(false);
         await request.ReplyAsync(MessageTypes.Stats, response, StatsJsonContext.Default.StatsResponse,
             request.CancellationToken).ConfigureAwait(false);
     }

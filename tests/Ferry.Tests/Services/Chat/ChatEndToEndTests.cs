@@ -177,18 +177,7 @@ public class ChatEndToEndTests
         Assert.DoesNotContain("stuck", await bob.Session.WhoAsync());
 
         // The stuck connection is closed by the server: draining it reaches the end.
-        using var drainTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var buffer = new byte[64 * 1024];
-        bool ended = false;
-        try
-        {
-            while (!ended) ended = await stuck.ReadAsync(buffer, drainTimeout.Token) == 0;
-        }
-        catch (IOException)
-        {
-            ended = true; // reset by the server's abort
-        }
-        Assert.True(ended);
+        Assert.True(await RawFrames.ReadsToTheEndAsync(stuck, TimeSpan.FromSeconds(30)));
 
         // It can come back under the same nick.
         var again = await JoinAsync(server, "stuck");

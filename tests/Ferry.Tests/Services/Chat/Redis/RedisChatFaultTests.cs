@@ -114,7 +114,7 @@ public partial class RedisChatFaultTests
         }
     }
 
-    private static Process StartServe(string state, params string[] args)
+    internal static Process StartServe(string state, params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "Ferry.Cli.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -123,7 +123,7 @@ public partial class RedisChatFaultTests
         return Process.Start(info)!;
     }
 
-    private static async Task<int> ReadPortAsync(Process server)
+    internal static async Task<int> ReadPortAsync(Process server)
     {
         while (await server.StandardOutput.ReadLineAsync() is { } line)
         {

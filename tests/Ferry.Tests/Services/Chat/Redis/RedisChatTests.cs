@@ -11,7 +11,8 @@ namespace Ferry.Tests.Services.Chat.Redis;
 /// </summary>
 public class RedisChatTests
 {
-    internal static Task<TestServer> StartServerAsync(RedisProcess redis, Action<Ferry.Hosting.FerryHostOptions>? configure = null) =>
+    internal static Task<TestServer> StartServerAsync(RedisProcess redis, Action<Ferry.Hosting.FerryHostOptions>? configure = null,
+        Action<Ferry.Server.FerryServerBuilder>? build = null) =>
         TestServer.StartPlaintextAsync(o =>
         {
             o.UseRedisChat(new RedisChatOptions
@@ -21,7 +22,7 @@ public class RedisChatTests
                 HeartbeatTimeToLive = TimeSpan.FromMilliseconds(900),
             });
             configure?.Invoke(o);
-        });
+        }, build);
 
     internal static async Task<(ChatSession Session, ChatEventCollector Events)> JoinAsync(TestServer server, string nick, string room = "lobby")
     {
