@@ -1,56 +1,80 @@
 #!/usr/bin/env python3
-"""Keystroke echo latency through a remote terminal: one byte to the remote `cat` and back.
+"""Keystroke echo latency through remote terminals: one byte to the remote `cat` and back, several clients at once.
 
-Runs CLIENT... (e.g. `ferry exec -t HOST -- 'stty raw -echo; cat'` or `ssh -tt HOST 'stty raw -echo; cat'`) on a
-local pseudo-terminal that is already raw (so nothing is echoed locally), waits until the remote cat answers, then
-sends N single bytes one at a time, each only after the previous came back, and prints p50/p99/mean in microseconds.
-The remote side is raw too (`stty raw -echo`), so each byte comes back from cat itself, not from the remote line
-discipline's echo.
+Each CLIENT (e.g. `ferry exec -t HOST -- 'stty raw -echo; exec cat'` or `ssh -tt HOST 'stty raw -echo; exec cat'`)
+runs on a local pseudo-terminal that is already raw (so nothing is echoed locally). Once every remote cat answers,
+single bytes go out one at a time, taking the clients in turn (a byte to the first, wait for it to come back, a byte
+to the second, ...), so every client is measured under the same load at the same moments: on a shared machine the
+load swings by several times within seconds, and clients measured one after the other would be compared across
+different loads. The remote side is raw too (`stty raw -echo`), so each byte comes back from cat itself, not from the
+remote line discipline's echo. Prints p50/p99/mean in microseconds per client.
 
-usage: echo_latency.py --label NAME --count N -- CLIENT ARGS...
+usage: echo_latency.py [--count N] [--json] LABEL -- CLIENT ARGS... [';;' LABEL -- CLIENT ARGS...]...
 """
 import argparse, json, os, pty, select, statistics, sys, time, tty, signal
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--label", required=True)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
+    parser.add_argument("clients", nargs=argparse.REMAINDER)
     args = parser.parse_args()
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    pid, fd = pty.fork()
-    if pid == 0:
-        tty.setraw(0)
-        os.execvp(command[0], command)
+    clients = parse_clients(args.clients)
+    if not clients:
+        sys.exit("usage: echo_latency.py [--count N] LABEL -- CLIENT ARGS... [';;' LABEL -- CLIENT ARGS...]")
+    started = []
     try:
-        ready = wait_ready(fd)
-        if not ready:
-            sys.exit(f"{args.label}: the remote cat never answered")
-        samples = []
+        for label, command in clients:
+            pid, fd = pty.fork()
+            if pid == 0:
+                tty.setraw(0)
+                os.execvp(command[0], command)
+            started.append((label, pid, fd))
+        for label, _, fd in started:
+            if not wait_ready(fd):
+                sys.exit(f"{label}: the remote cat never answered")
+        samples = {label: [] for label, _, _ in started}
         for i in range(args.count):
             b = bytes([ord("a") + i % 26])
-            start = time.perf_counter_ns()
-            os.write(fd, b)
-            if not read_until(fd, b, 5.0):
-                sys.exit(f"{args.label}: byte {i} never came back")
-            samples.append((time.perf_counter_ns() - start) / 1000)
-        samples.sort()
-        result = {
-            "label": args.label, "count": len(samples),
-            "p50_us": round(samples[len(samples) // 2], 1),
-            "p99_us": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
-            "mean_us": round(statistics.fmean(samples), 1),
-        }
-        print(json.dumps(result) if args.json else
-              f"{args.label:>12}: p50 {result['p50_us']:8.1f} us   p99 {result['p99_us']:8.1f} us   mean {result['mean_us']:8.1f} us   (n={len(samples)})")
+            for label, _, fd in started:
+                start = time.perf_counter_ns()
+                os.write(fd, b)
+                if not read_until(fd, b, 5.0):
+                    sys.exit(f"{label}: byte {i} never came back")
+                samples[label].append((time.perf_counter_ns() - start) / 1000)
+        for label, _, _ in started:
+            s = sorted(samples[label])
+            result = {
+                "label": label, "count": len(s),
+                "p50_us": round(s[len(s) // 2], 1),
+                "p99_us": round(s[min(len(s) - 1, int(len(s) * 0.99))], 1),
+                "mean_us": round(statistics.fmean(s), 1),
+            }
+            print(json.dumps(result) if args.json else
+                  f"{label:>12}: p50 {result['p50_us']:8.1f} us   p99 {result['p99_us']:8.1f} us   mean {result['mean_us']:8.1f} us   (n={len(s)})")
     finally:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
+        for _, pid, _ in started:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for _, pid, _ in started:
+            os.waitpid(pid, 0)
+
+
+def parse_clients(words):
+    clients, current = [], []
+    for word in words + [";;"]:
+        if word == ";;":
+            if current:
+                if len(current) < 3 or current[1] != "--":
+                    sys.exit(f"each client is LABEL -- COMMAND...; got {current}")
+                clients.append((current[0], current[2:]))
+            current = []
+        else:
+            current.append(word)
+    return clients
 
 
 def wait_ready(fd):
