@@ -31,9 +31,12 @@ internal sealed class TunnelChannel : IDisposable
     private const int SegmentBytes = 64 * 1024;
 
     // Queue what the peer sent without ever pausing the writer: the window, not the pipe, bounds it, and the writer is
-    // the connection's read loop, which must never wait on one stream.
-    private readonly Pipe _inbound = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0,
-        minimumSegmentSize: SegmentBytes, useSynchronizationContext: false));
+    // the connection's read loop, which must never wait on one stream. The socket pump's continuation runs inline,
+    // on the read loop inside its flush, up to its first await that does not complete at once (a socket send with no
+    // room, a credit frame behind another sender): a small message goes out to the socket without a hop to the thread
+    // pool, and the read loop still never waits for the stream.
+    private readonly Pipe _inbound = new(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: SegmentBytes, useSynchronizationContext: false));
     private readonly SemaphoreSlim _creditArrived = new(0);
     private readonly CancellationTokenSource _aborted = new();
     private readonly ITunnelFrames _frames;
