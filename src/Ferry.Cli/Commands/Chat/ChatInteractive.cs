@@ -11,7 +11,7 @@ internal static class ChatInteractive
     public static async Task<int> RunAsync(CliContext cli, IChatLink link, CancellationToken ct)
     {
         var formatter = new ChatEventFormatter(colour: true);
-        using var editor = new LineEditor(cli.Out, "> ");
+        using var editor = new ChatPrompt(cli.Out, "> ");
         editor.WriteAbove(formatter.Notice(link.Greeting));
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(ct);
         int exitCode = ExitCodes.Ok;

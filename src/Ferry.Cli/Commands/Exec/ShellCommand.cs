@@ -71,7 +71,7 @@ internal static class ShellCommand
         private async Task<int> InteractiveAsync(CancellationToken ct)
         {
             cli.Error.WriteLine($"Connected to {client.Options.Target}. 'exit', 'quit' or Ctrl+D to leave; Ctrl+C stops the running command.");
-            var editor = new LineEditor();
+            var editor = new LineEditor("");
             bool treatCtrlC = Console.TreatControlCAsInput;
             // Ctrl+C arrives as a key, so it stops the running command (or clears the line) instead of ending the shell.
             Console.TreatControlCAsInput = true;
@@ -79,7 +79,8 @@ internal static class ShellCommand
             {
                 while (!ct.IsCancellationRequested)
                 {
-                    var line = editor.ReadLine($"{client.Options.Target.Host}:{_cwd}$ ");
+                    editor.Prompt = $"{client.Options.Target.Host}:{_cwd}$ ";
+                    var line = ReadLine(editor);
                     if (line is null || !await RunLineAsync(line, ct).ConfigureAwait(false)) break;
                 }
             }
@@ -88,6 +89,28 @@ internal static class ShellCommand
                 Console.TreatControlCAsInput = treatCtrlC;
             }
             return _lastExit;
+        }
+
+        // One line from the terminal through the CLI's line editor; null at the end of input (Ctrl+D on an empty line).
+        private static string? ReadLine(LineEditor editor)
+        {
+            Console.Write(editor.Render(LineEditor.TerminalWidth()));
+            while (true)
+            {
+                switch (editor.OnKey(Console.ReadKey(intercept: true), out var line))
+                {
+                    case LineEditor.Outcome.Line:
+                        Console.Write("\r\n");
+                        return line;
+                    case LineEditor.Outcome.End:
+                        Console.Write("\r\n");
+                        return null;
+                    case LineEditor.Outcome.Interrupt:
+                        Console.Write("^C\r\n");
+                        return "";
+                }
+                Console.Write(editor.Render(LineEditor.TerminalWidth()));
+            }
         }
 
         /// <summary>Runs one line; false when the user asked to leave.</summary>
