@@ -5,7 +5,7 @@ using Ferry.Fuzz;
 //                               failure, exit 1 if any
 // Under afl nothing of the instrumented library may run before Fuzzer.Run has mapped the coverage memory, so the
 // target's name is checked against this list, not FuzzTargets.All (whose initialiser touches the library).
-string[] names = ["frame", "json", "scram", "sntp", "udpchat", "path"];
+string[] names = ["frame", "json", "scram", "sntp", "udpchat", "path", "redis"];
 if (args.Length == 0 || !names.Contains(args[0]))
 {
     Console.Error.WriteLine($"usage: Ferry.Fuzz TARGET [INPUT...]; targets: {string.Join(", ", names)}");
