@@ -51,7 +51,9 @@ internal static class StatsCommand
             table.AddRow(Markup.Escape(Label(name)), $"{value:N0}");
         }
         table.AddRow("resident memory", FormatBytes(s.Memory.WorkingSetBytes));
-        table.AddRow("GC heap / committed", $"{FormatBytes(s.Memory.GcHeapBytes)} / {FormatBytes(s.Memory.GcCommittedBytes)}");
+        // The runtime learns its committed size only at a collection: before the first one it reports 0, which is not a size.
+        var committed = s.Memory.GcCommittedBytes > 0 ? FormatBytes(s.Memory.GcCommittedBytes) : "(no collection yet)";
+        table.AddRow("GC heap / committed", $"{FormatBytes(s.Memory.GcHeapBytes)} / {committed}");
         if (s.Memory.GcCollections.Length == 3)
         {
             table.AddRow("GC collections (gen 0/1/2), paused", $"{string.Join(" / ", s.Memory.GcCollections)}, {s.Memory.GcPauseMillis:0.#} ms");
