@@ -10,19 +10,6 @@ public class ChatTerminalTests
     private static Task<(int ExitCode, string StdOut, string StdErr)> TmuxAsync(params string[] args) =>
         Tmux.RunAsync(args);
 
-    private static async Task<string> WaitForScreenAsync(string session, Func<string, bool> done)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        string screen = "";
-        while (!deadline.IsCancellationRequested)
-        {
-            screen = (await TmuxAsync("capture-pane", "-t", session, "-p")).StdOut;
-            if (done(screen)) return screen;
-            await Task.Delay(100); // polling the screen: tmux has no way to notify
-        }
-        throw new Xunit.Sdk.XunitException($"the terminal never showed what was expected; it shows:\n{screen}");
-    }
-
     [Fact]
     public async Task IncomingMessagesPrintAboveTheHalfTypedLine()
     {
@@ -39,9 +26,9 @@ public class ChatTerminalTests
         {
             await events.WaitForAsync(e => e.Any(x => x is { Kind: "join", From: "tty" }));
             await TmuxAsync("send-keys", "-t", session, "-l", "half typed");
-            await WaitForScreenAsync(session, s => s.Contains("> half typed", StringComparison.Ordinal));
+            await Tmux.WaitForScreenAsync(session, s => s.Contains("> half typed", StringComparison.Ordinal));
             for (int i = 1; i <= 3; i++) await watcher.SayAsync($"incoming {i}");
-            var screen = await WaitForScreenAsync(session, s => s.Contains("<watcher> incoming 3", StringComparison.Ordinal));
+            var screen = await Tmux.WaitForScreenAsync(session, s => s.Contains("<watcher> incoming 3", StringComparison.Ordinal));
             var lines = screen.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
             Assert.Equal("> half typed", lines[^1]);
             Assert.Contains(lines, l => l.EndsWith("<watcher> incoming 1", StringComparison.Ordinal));

@@ -15,19 +15,6 @@ public class LineEditorTerminalTests
 
     private static Task<(int ExitCode, string StdOut, string StdErr)> TmuxAsync(params string[] args) => Tmux.RunAsync(args);
 
-    private static async Task<string> WaitForScreenAsync(string session, Func<string, bool> done)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        string screen = "";
-        while (!deadline.IsCancellationRequested)
-        {
-            screen = (await TmuxAsync("capture-pane", "-t", session, "-p")).StdOut;
-            if (done(screen)) return screen;
-            await Task.Delay(100); // polling the screen: tmux has no way to notify
-        }
-        throw new Xunit.Sdk.XunitException($"the terminal never showed what was expected; it shows:\n{screen}");
-    }
-
     private static List<string> Rows(string screen) => [.. screen.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0)];
 
     private static async Task<string> StartAsync(string command)
@@ -47,35 +34,35 @@ public class LineEditorTerminalTests
         var session = await StartAsync($"'{cli}' shell -T 127.0.0.1:{server.EndPoint.Port} --key-file '{server.KeyFile}'; echo shell-ended-$?; sleep 30");
         try
         {
-            await WaitForScreenAsync(session, s => Rows(s).Count > 0 && Rows(s)[^1].EndsWith("home$", StringComparison.Ordinal)); // tmux trims the space
+            await Tmux.WaitForScreenAsync(session, s => Rows(s).Count > 0 && Rows(s)[^1].EndsWith("home$", StringComparison.Ordinal)); // tmux trims the space
             var word = string.Concat(Enumerable.Repeat("abcdefghij", 7)); // 70 characters: wider than the window
             await TmuxAsync("send-keys", "-t", session, "-l", "echo " + word);
-            var screen = await WaitForScreenAsync(session, s => s.Contains("cdefghij", StringComparison.Ordinal) && Rows(s)[^1].EndsWith("hij", StringComparison.Ordinal));
+            var screen = await Tmux.WaitForScreenAsync(session, s => s.Contains("cdefghij", StringComparison.Ordinal) && Rows(s)[^1].EndsWith("hij", StringComparison.Ordinal));
             // One row for the input, holding the end of the line (where the cursor is); nothing reprinted above it.
             Assert.Single(Rows(screen), r => r.Contains("abcdefghij", StringComparison.Ordinal) || r.Contains("echo", StringComparison.Ordinal));
             Assert.True(Rows(screen)[^1].Length <= Width);
             await TmuxAsync("send-keys", "-t", session, "Enter");
-            await WaitForScreenAsync(session, s => s.Replace("\n", "", StringComparison.Ordinal).Contains(word, StringComparison.Ordinal));
+            await Tmux.WaitForScreenAsync(session, s => s.Replace("\n", "", StringComparison.Ordinal).Contains(word, StringComparison.Ordinal));
 
             // Ctrl+W drops the word before the cursor; Home/End and Ctrl+K cut to the end.
             await TmuxAsync("send-keys", "-t", session, "-l", "echo alpha beta");
             await TmuxAsync("send-keys", "-t", session, "C-w");
             await TmuxAsync("send-keys", "-t", session, "-l", "gamma");
             await TmuxAsync("send-keys", "-t", session, "Enter");
-            await WaitForScreenAsync(session, s => Rows(s).Any(r => r == "alpha gamma"));
+            await Tmux.WaitForScreenAsync(session, s => Rows(s).Any(r => r == "alpha gamma"));
             // History: Up brings the last line back; Ctrl+A, then Right past "echo ", Ctrl+K cuts the rest.
             await TmuxAsync("send-keys", "-t", session, "Up");
-            await WaitForScreenAsync(session, s => Rows(s)[^1].EndsWith("echo alpha gamma", StringComparison.Ordinal));
+            await Tmux.WaitForScreenAsync(session, s => Rows(s)[^1].EndsWith("echo alpha gamma", StringComparison.Ordinal));
             await TmuxAsync("send-keys", "-t", session, "C-a", "Right", "Right", "Right", "Right", "Right", "C-k");
             await TmuxAsync("send-keys", "-t", session, "-l", "delta");
             await TmuxAsync("send-keys", "-t", session, "End");
             await TmuxAsync("send-keys", "-t", session, "-l", "!");
             await TmuxAsync("send-keys", "-t", session, "Enter");
-            await WaitForScreenAsync(session, s => Rows(s).Any(r => r == "delta!"));
+            await Tmux.WaitForScreenAsync(session, s => Rows(s).Any(r => r == "delta!"));
             // Ctrl+U clears what was typed; Ctrl+D on the empty line leaves.
             await TmuxAsync("send-keys", "-t", session, "-l", "junk");
             await TmuxAsync("send-keys", "-t", session, "C-u", "C-d");
-            await WaitForScreenAsync(session, s => s.Contains("shell-ended-0", StringComparison.Ordinal));
+            await Tmux.WaitForScreenAsync(session, s => s.Contains("shell-ended-0", StringComparison.Ordinal));
         }
         finally
         {
@@ -94,10 +81,10 @@ public class LineEditorTerminalTests
         try
         {
             await events.WaitForAsync(e => e.Any(x => x is { Kind: "join", From: "tty" }));
-            await WaitForScreenAsync(session, s => s.Contains("Joined lobby", StringComparison.Ordinal)); // the prompt reads keys
+            await Tmux.WaitForScreenAsync(session, s => s.Contains("Joined lobby", StringComparison.Ordinal)); // the prompt reads keys
             var text = string.Concat(Enumerable.Repeat("0123456789", 10)); // 100 characters
             await TmuxAsync("send-keys", "-t", session, "-l", text);
-            var screen = await WaitForScreenAsync(session, s => Rows(s).Count > 0 && Rows(s)[^1].EndsWith("789", StringComparison.Ordinal)
+            var screen = await Tmux.WaitForScreenAsync(session, s => Rows(s).Count > 0 && Rows(s)[^1].EndsWith("789", StringComparison.Ordinal)
                 && Rows(s)[^1].StartsWith("> ", StringComparison.Ordinal));
             Assert.Single(Rows(screen), r => r.Contains("0123456789", StringComparison.Ordinal));
             Assert.True(Rows(screen)[^1].Length <= Width);
@@ -112,7 +99,7 @@ public class LineEditorTerminalTests
             await TmuxAsync("send-keys", "-t", session, "Enter");
             await events.WaitForAsync(e => e.Any(x => x is { Kind: "message", From: "tty", Text: "alpha gamma" }));
             await TmuxAsync("send-keys", "-t", session, "Up");
-            await WaitForScreenAsync(session, s => Rows(s)[^1] == "> alpha gamma");
+            await Tmux.WaitForScreenAsync(session, s => Rows(s)[^1] == "> alpha gamma");
             await TmuxAsync("send-keys", "-t", session, "C-a", "Right", "Right", "Right", "Right", "Right", "C-k");
             await TmuxAsync("send-keys", "-t", session, "-l", " delta");
             await TmuxAsync("send-keys", "-t", session, "End");
