@@ -123,7 +123,9 @@ public class ForwardAbuseTests
     {
         using var deadline = new CancellationTokenSource(Deadline);
         await using var server = await ForwardTests.StartAsync();
-        await using var counter = TcpTarget.CountUntilEof();
+        // A destination that stays open after the eof: with one that answers and closes, the stream could end (its
+        // forward.close) before the data after the eof arrives, which then meets no stream instead of the eof rule.
+        await using var counter = TcpTarget.HoldOpenAfterEof();
         await using var stream = await server.OpenAuthenticatedRawStreamAsync(cancellationToken: deadline.Token);
 
         await stream.WriteAsync(RawFrames.Frame($$"""{"type":"forward.open","id":10,"host":"127.0.0.1","port":{{counter.Port}}}"""), deadline.Token);

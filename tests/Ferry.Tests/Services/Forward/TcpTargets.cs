@@ -58,6 +58,17 @@ public sealed class TcpTarget : IAsyncDisposable
         while (await socket.ReceiveAsync(buffer, SocketFlags.None, ct) > 0) { }
     });
 
+    /// <summary>
+    /// Reads until end of file and then keeps its side open until the target is disposed: the forwarded stream stays
+    /// open after the client's eof, so what the client sends next meets that stream, not one already closed.
+    /// </summary>
+    public static TcpTarget HoldOpenAfterEof() => new(async (socket, ct) =>
+    {
+        var buffer = new byte[64 * 1024];
+        while (await socket.ReceiveAsync(buffer, SocketFlags.None, ct) > 0) { }
+        await Task.Delay(Timeout.Infinite, ct);
+    });
+
     /// <summary>Sends bytes without end and never reads: a destination that floods a reader who does not read.</summary>
     public static TcpTarget Flood() => new(async (socket, ct) =>
     {
